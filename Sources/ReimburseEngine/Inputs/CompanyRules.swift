@@ -1,0 +1,37 @@
+/// The settings of one company (legal entity) that decide a reimbursement run.
+///
+/// A job belongs to exactly one company and the daemon serves many, so the rules travel with
+/// the planner instead of being global configuration.
+public struct CompanyRules: Sendable, Hashable {
+    /// Company code (`company.id`), named in error messages.
+    public var id: String
+    /// ISO 4217 code; the minimum and every `amountAccounting` are in this currency.
+    public var accountingCurrency: String
+    /// A (customer, currency) is reimbursed only from this credit balance in accounting
+    /// currency up (equal counts), so that tiny balances do not each cost a payment.
+    /// Zero (or less) means any credit balance counts.
+    public var minimumReimbursement: Money
+    /// Ledger account credited by every reimbursement voucher: the payable side.
+    public var vendorSummaryAccount: String
+    /// Vendor group given to one-time vendors that the store creates.
+    public var oneTimeVendorGroup: String
+    /// Payment term of the vendor invoices: due date = posting date + this many days.
+    public var paymentDays: Int
+
+    /// All fields, as read from the `company` row.
+    public init(
+        id: String,
+        accountingCurrency: String,
+        minimumReimbursement: Money = .zero,
+        vendorSummaryAccount: String,
+        oneTimeVendorGroup: String,
+        paymentDays: Int = 0
+    ) {
+        self.id = id
+        self.accountingCurrency = accountingCurrency
+        self.minimumReimbursement = minimumReimbursement
+        self.vendorSummaryAccount = vendorSummaryAccount
+        self.oneTimeVendorGroup = oneTimeVendorGroup
+        self.paymentDays = paymentDays
+    }
+}

@@ -1,0 +1,42 @@
+/// One customer transaction as the store loads it: the signed amounts exactly as in
+/// `customer_transaction`, so that the rules (not the SQL) decide what is open and what is a
+/// credit.
+public struct OpenTransaction: Sendable, Hashable {
+    /// `customer_transaction.id`; settlements and proposals refer to it.
+    public var id: Int64
+    /// Transaction currency; balances are taken per currency.
+    public var currency: String
+    /// Debit positive, credit negative, in transaction currency.
+    public var amount: Money
+    /// The same in accounting currency, same sign.
+    public var amountAccounting: Money
+    /// Already settled part, same sign as `amount`.
+    public var settledAmount: Money
+    /// Already settled part in accounting currency.
+    public var settledAmountAccounting: Money
+    /// Receivable account; each distinct one gets its own reimbursement debit and voucher line.
+    public var ledgerAccount: String
+    /// A settlement is being prepared elsewhere; touching the customer would race with it.
+    public var markedForSettlement: Bool
+
+    /// All fields, as read from the row; settled amounts default to nothing settled.
+    public init(
+        id: Int64,
+        currency: String,
+        amount: Money,
+        amountAccounting: Money,
+        settledAmount: Money = .zero,
+        settledAmountAccounting: Money = .zero,
+        ledgerAccount: String,
+        markedForSettlement: Bool = false
+    ) {
+        self.id = id
+        self.currency = currency
+        self.amount = amount
+        self.amountAccounting = amountAccounting
+        self.settledAmount = settledAmount
+        self.settledAmountAccounting = settledAmountAccounting
+        self.ledgerAccount = ledgerAccount
+        self.markedForSettlement = markedForSettlement
+    }
+}

@@ -1,0 +1,29 @@
+extension JobTally {
+    /// The job's `result`, in the contract's shape:
+    /// `{"customers": {"no_credit_balance": n, "reimbursed": n, "selected": n, "skipped":
+    /// {"<reason>": n, ...}}, "reimbursements": n, "totals": {"<currency>": {"amount":
+    /// "<exact>", "amount_accounting": "<exact>"}}}`.
+    ///
+    /// Keys are sorted so the same tally always gives the same text. Every skip reason is
+    /// present, zero included, so that a report reading `skipped->>'on_hold'` gets 0 rather
+    /// than NULL. Amounts are strings: JSON numbers are read as binary floating point by many
+    /// tools, which would lose digits.
+    public func resultJSON() -> String {
+        var json = "{\"customers\": {"
+        json += "\"no_credit_balance\": \(noCreditBalance), "
+        json += "\"reimbursed\": \(reimbursedCustomers), "
+        json += "\"selected\": \(selected), "
+        json += "\"skipped\": {"
+        json += SkipReason.allCases.sorted().map { reason in
+            "\(JSONText.quoted(reason.rawValue)): \(skipped[reason] ?? 0)"
+        }.joined(separator: ", ")
+        json += "}}, \"reimbursements\": \(reimbursements), \"totals\": {"
+        json += totals.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { currency in
+            let total = totals[currency]!
+            return "\(JSONText.quoted(currency)): {\"amount\": \(JSONText.quoted(total.amount.description)), "
+                + "\"amount_accounting\": \(JSONText.quoted(total.amountAccounting.description))}"
+        }.joined(separator: ", ")
+        json += "}}"
+        return json
+    }
+}
