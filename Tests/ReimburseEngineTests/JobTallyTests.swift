@@ -84,4 +84,40 @@ struct JobTallyTests {
             #expect(error.description.contains("job total in USD"))
         }
     }
+
+    @Test func aPlanWithSeveralReimbursementsIsAddedWholeOrNotAtAll() throws {
+        let planner = Fixture.planner(summarize: false)
+        let customer = Fixture.customer([
+            Fixture.credit(1, "1.00", currency: "EUR", ledger: "130100"),
+            Fixture.credit(2, "600000000000000000", ledger: "130100"),
+            Fixture.credit(3, "1.00", ledger: "130200"),
+        ])
+        let plan = try planner.plan(customer)
+        #expect(plan.reimbursements.map(\.currency) == ["EUR", "USD", "USD"])
+        var tally = JobTally()
+        try tally.record(plan)
+        #expect(tally.totals["USD"]?.amount == money("600000000000000001.00"))
+        let before = tally
+        #expect(throws: EngineError.totalOutOfRange(currency: "USD", detail: "the total 1200000000000000002.00 does not fit numeric(24,6)")) {
+            try tally.record(plan)
+        }
+        #expect(tally == before)
+    }
+
+    @Test func publicFieldsRebuildAnEqualTally() throws {
+        var tally = JobTally()
+        try tally.record(planner.plan(Fixture.customer([Fixture.credit(1, "30.00", currency: "USD")])))
+        try tally.record(planner.plan(Fixture.customer([Fixture.credit(2, "20.00", currency: "EUR")])))
+        try tally.record(planner.plan(Fixture.customer([Fixture.credit(3, "2.00")])))
+        let rebuilt = JobTally(
+            selected: tally.selected, reimbursedCustomers: tally.reimbursedCustomers, noCreditBalance: tally.noCreditBalance,
+            skipped: tally.skipped, reimbursements: tally.reimbursements, totals: tally.totals)
+        #expect(rebuilt == tally)
+        #expect(rebuilt.resultJSON() == tally.resultJSON())
+        var edited = JobTally()
+        edited.totals = ["USD": CurrencyTotal(amount: money("1"), amountAccounting: money("1"))]
+        edited.skipped[.openDebits] = 2
+        #expect(edited.skipped == [.openDebits: 2])
+        #expect(edited.totals.keys.sorted() == ["USD"])
+    }
 }

@@ -35,7 +35,7 @@ extension ReimbursementPlanner {
             // Credits are ordered by currency, so this currency's credits (if any) start here.
             var end = start
             while end < order.count && transactions[order[end]].currency == currency { end += 1 }
-            let run = order[start..<end]
+            let run = order.run(start, end)
             start = end
             let balance = run.isEmpty ? emptyBalance(currency) : try creditBalance(customer, run)
             guard let proposed = proposalsByCurrency[currency] else {
@@ -57,7 +57,7 @@ extension ReimbursementPlanner {
     /// the open credits: the proposals together must name every open credit of the currency
     /// exactly once, and each proposal's amounts must equal its credits' remaining amounts.
     func approvedReimbursements(
-        _ customer: CustomerFacts, _ run: ArraySlice<Int>, _ proposals: [ApprovedProposal]
+        _ customer: CustomerFacts, _ run: UnsafeBufferPointer<Int>, _ proposals: [ApprovedProposal]
     ) throws(EngineError) -> [PlannedReimbursement]? {
         let transactions = customer.transactions
         var indexOfCredit: [Int64: Int] = [:]
@@ -80,7 +80,10 @@ extension ReimbursementPlanner {
                 return nil
             }
             members.sort { CreditScan.inOrder(transactions[$0], transactions[$1]) }
-            built.append(try makeReimbursement(customer, members[...]))
+            built.append(
+                try members.withUnsafeBufferPointer { (credits) throws(EngineError) in
+                    try makeReimbursement(customer, credits)
+                })
         }
         guard claimed.count == run.count else { return nil }
         // The order a post would have produced: by ledger account, then by first credit.

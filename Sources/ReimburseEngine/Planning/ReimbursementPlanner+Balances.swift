@@ -2,9 +2,9 @@ extension ReimbursementPlanner {
     /// The positive credit balance of a run of credits of one currency. Sums are exact in
     /// `Int128` (no realistic number of transactions can overflow it); only the result must
     /// fit `numeric(24,6)`.
-    func creditBalance(_ customer: CustomerFacts, _ run: ArraySlice<Int>) throws(EngineError) -> CurrencyBalance {
+    func creditBalance(_ customer: CustomerFacts, _ run: UnsafeBufferPointer<Int>) throws(EngineError) -> CurrencyBalance {
         let transactions = customer.transactions
-        let currency = transactions[run[run.startIndex]].currency
+        let currency = transactions[run[0]].currency
         var amount: Int128 = 0
         var amountAccounting: Int128 = 0
         for index in run {

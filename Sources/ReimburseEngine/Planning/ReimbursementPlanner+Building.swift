@@ -2,16 +2,16 @@ extension ReimbursementPlanner {
     /// Adds the reimbursements of one currency whose balance reached the minimum: one for the
     /// whole currency, or with `summarize = false` one per ledger account.
     func appendReimbursements(
-        _ customer: CustomerFacts, _ currencyRun: ArraySlice<Int>, to reimbursements: inout [PlannedReimbursement]
+        _ customer: CustomerFacts, _ currencyRun: UnsafeBufferPointer<Int>, to reimbursements: inout [PlannedReimbursement]
     ) throws(EngineError) {
         if options.summarize {
             reimbursements.append(try makeReimbursement(customer, currencyRun))
             return
         }
-        var start = currencyRun.startIndex
-        while start < currencyRun.endIndex {
+        var start = 0
+        while start < currencyRun.count {
             let end = ledgerRunEnd(customer.transactions, currencyRun, from: start)
-            reimbursements.append(try makeReimbursement(customer, currencyRun[start..<end]))
+            reimbursements.append(try makeReimbursement(customer, currencyRun.run(start, end)))
             start = end
         }
     }
@@ -19,20 +19,20 @@ extension ReimbursementPlanner {
     /// One reimbursement over credits of one currency, ordered by ledger account then id:
     /// a debit per ledger account, and the voucher that balances them against the vendor
     /// summary account.
-    func makeReimbursement(_ customer: CustomerFacts, _ credits: ArraySlice<Int>) throws(EngineError) -> PlannedReimbursement {
+    func makeReimbursement(_ customer: CustomerFacts, _ credits: UnsafeBufferPointer<Int>) throws(EngineError) -> PlannedReimbursement {
         guard let dueDate else {
             throw EngineError.dueDateOutOfRange(
                 company: company.id, postingDate: options.postingDate, paymentDays: company.paymentDays)
         }
         let transactions = customer.transactions
-        let currency = transactions[credits[credits.startIndex]].currency
+        let currency = transactions[credits[0]].currency
         var debits: [PlannedDebit] = []
         var total: Int128 = 0
         var totalAccounting: Int128 = 0
-        var start = credits.startIndex
-        while start < credits.endIndex {
+        var start = 0
+        while start < credits.count {
             let end = ledgerRunEnd(transactions, credits, from: start)
-            let debit = try makeDebit(customer, credits[start..<end])
+            let debit = try makeDebit(customer, credits.run(start, end))
             total += debit.amount.microUnits
             totalAccounting += debit.amountAccounting.microUnits
             debits.append(debit)
@@ -51,33 +51,34 @@ extension ReimbursementPlanner {
     }
 
     /// The debit on one ledger account, settling each credit by exactly its remaining amount.
-    func makeDebit(_ customer: CustomerFacts, _ credits: ArraySlice<Int>) throws(EngineError) -> PlannedDebit {
+    func makeDebit(_ customer: CustomerFacts, _ credits: UnsafeBufferPointer<Int>) throws(EngineError) -> PlannedDebit {
         let transactions = customer.transactions
-        let first = transactions[credits[credits.startIndex]]
         var settlements: [PlannedSettlement] = []
         settlements.reserveCapacity(credits.count)
         var total: Int128 = 0
         var totalAccounting: Int128 = 0
+        // Fields are read in place: copying each transaction would retain its strings.
         for index in credits {
-            let credit = transactions[index]
-            let amount = -credit.remainingMicroUnits
-            let amountAccounting = -credit.remainingAccountingMicroUnits
+            let id = transactions[index].id
+            let amount = -transactions[index].remainingMicroUnits
+            let amountAccounting = -transactions[index].remainingAccountingMicroUnits
             total += amount
             totalAccounting += amountAccounting
             settlements.append(
                 PlannedSettlement(
-                    creditTransactionId: credit.id,
-                    amount: try fitting(amount, customer, credit.currency, "the remaining amount of credit \(credit.id)"),
+                    creditTransactionId: id,
+                    amount: try fitting(amount, customer, transactions[index].currency, "the remaining amount of credit \(id)"),
                     amountAccounting: try fitting(
-                        amountAccounting, customer, credit.currency,
-                        "the remaining accounting amount of credit \(credit.id)")))
+                        amountAccounting, customer, transactions[index].currency,
+                        "the remaining accounting amount of credit \(id)")))
         }
+        let ledgerAccount = transactions[credits[0]].ledgerAccount
+        let currency = transactions[credits[0]].currency
         return PlannedDebit(
-            ledgerAccount: first.ledgerAccount,
-            amount: try fitting(total, customer, first.currency, "the debit on ledger account \(first.ledgerAccount)"),
+            ledgerAccount: ledgerAccount,
+            amount: try fitting(total, customer, currency, "the debit on ledger account \(ledgerAccount)"),
             amountAccounting: try fitting(
-                totalAccounting, customer, first.currency,
-                "the accounting debit on ledger account \(first.ledgerAccount)"),
+                totalAccounting, customer, currency, "the accounting debit on ledger account \(ledgerAccount)"),
             settlements: settlements)
     }
 
@@ -100,10 +101,10 @@ extension ReimbursementPlanner {
     }
 
     /// End of the run of credits sharing the ledger account of the credit at `start`.
-    func ledgerRunEnd(_ transactions: [OpenTransaction], _ credits: ArraySlice<Int>, from start: Int) -> Int {
+    func ledgerRunEnd(_ transactions: [OpenTransaction], _ credits: UnsafeBufferPointer<Int>, from start: Int) -> Int {
         let account = transactions[credits[start]].ledgerAccount
         var end = start + 1
-        while end < credits.endIndex && transactions[credits[end]].ledgerAccount == account { end += 1 }
+        while end < credits.count && transactions[credits[end]].ledgerAccount == account { end += 1 }
         return end
     }
 }

@@ -13,9 +13,9 @@ extension ReimbursementPlanner {
         var start = 0
         while start < order.count {
             let end = currencyRunEnd(transactions, order, from: start)
-            let balance = try creditBalance(customer, order[start..<end])
+            let balance = try creditBalance(customer, order.run(start, end))
             if reachesMinimum(balance) {
-                try appendReimbursements(customer, order[start..<end], to: &reimbursements)
+                try appendReimbursements(customer, order.run(start, end), to: &reimbursements)
             } else {
                 belowMinimum.append(balance.skip(.belowMinimum))
             }
@@ -88,7 +88,7 @@ extension ReimbursementPlanner {
 
     /// End of the run of credits (in `order`, from `start`) that share the currency of the
     /// credit at `start`.
-    func currencyRunEnd(_ transactions: [OpenTransaction], _ order: [Int], from start: Int) -> Int {
+    func currencyRunEnd(_ transactions: [OpenTransaction], _ order: UnsafeBufferPointer<Int>, from start: Int) -> Int {
         let currency = transactions[order[start]].currency
         var end = start + 1
         while end < order.count && transactions[order[end]].currency == currency { end += 1 }

@@ -34,10 +34,14 @@ public struct ReimbursementPlanner: Sendable {
     ///   not fit `numeric(24,6)`, ``EngineError/dueDateOutOfRange(company:postingDate:paymentDays:)``
     ///   when a reimbursement's due date would leave the calendar.
     public func plan(_ customer: CustomerFacts, proposals: [ApprovedProposal] = []) throws(EngineError) -> CustomerPlan {
-        let scan = CreditScan(customer.transactions)
-        if options.mode == .approve {
-            return try planApproval(customer, scan: scan, proposals: proposals)
+        let transactions = customer.transactions
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: transactions.count) {
+            (buffer) throws(EngineError) -> CustomerPlan in
+            let scan = CreditScan(transactions, buffer: buffer)
+            if options.mode == .approve {
+                return try planApproval(customer, scan: scan, proposals: proposals)
+            }
+            return try planPosting(customer, scan: scan)
         }
-        return try planPosting(customer, scan: scan)
     }
 }

@@ -15,13 +15,13 @@ extension JobTally {
         json += "\"selected\": \(selected), "
         json += "\"skipped\": {"
         json += SkipReason.allCases.sorted().map { reason in
-            "\(JSONText.quoted(reason.rawValue)): \(skipped[reason] ?? 0)"
+            "\(JSONText.quoted(reason.rawValue)): \(skipCounts[reason])"
         }.joined(separator: ", ")
         json += "}}, \"reimbursements\": \(reimbursements), \"totals\": {"
-        json += totals.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { currency in
-            let total = totals[currency]!
-            return "\(JSONText.quoted(currency)): {\"amount\": \(JSONText.quoted(total.amount.description)), "
-                + "\"amount_accounting\": \(JSONText.quoted(total.amountAccounting.description))}"
+        let byCodeBytes = currencyTotals.sorted { $0.currency.utf8.lexicographicallyPrecedes($1.currency.utf8) }
+        json += byCodeBytes.map { entry in
+            "\(JSONText.quoted(entry.currency)): {\"amount\": \(JSONText.quoted(entry.total.amount.description)), "
+                + "\"amount_accounting\": \(JSONText.quoted(entry.total.amountAccounting.description))}"
         }.joined(separator: ", ")
         json += "}}"
         return json
