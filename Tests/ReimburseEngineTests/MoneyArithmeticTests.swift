@@ -39,6 +39,15 @@ struct MoneyArithmeticTests {
         #expect(throws: MoneyError.self) { try Money.sum([Money.max, money("1")]) }
     }
 
+    @Test func messagesShowSumsBeyondSixtyFourBitsExactly() {
+        #expect(throws: MoneyError.outOfRange("the sum 19999999999999999999.99998 does not fit numeric(24,6)")) {
+            try Money.sum(Array(repeating: Money.max, count: 20))
+        }
+        #expect(throws: MoneyError.outOfRange("the sum -19999999999999999999.99998 does not fit numeric(24,6)")) {
+            try Money.sum(Array(repeating: Money.min, count: 20))
+        }
+    }
+
     @Test func refusesMicroUnitsBeyondTheColumn() {
         #expect(Money(microUnits: 1_000_000_000_000_000_000_000_000) == nil)
         #expect(Money(microUnits: -1_000_000_000_000_000_000_000_000) == nil)
