@@ -84,7 +84,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "ReimburseTestSupport",
-        dependencies: ["Postgres", "LocalPostgres"],
+        dependencies: ["Postgres", "LocalPostgres", "ReimburseStore"],
         swiftSettings: strictSwift
     ),
     .testTarget(
