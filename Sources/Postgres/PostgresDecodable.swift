@@ -266,3 +266,11 @@ enum PostgresTimestampFormat {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
+
+extension Double: PostgresDecodable {
+    /// For durations and ratios only; amounts are exact decimals (``PostgresNumeric``).
+    public init(postgresText: String) throws {
+        guard let value = Double(postgresText) else { throw decodingError(postgresText, Double.self) }
+        self = value
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Postgres
+import ReimburseStore
+
+/// The queue's SQL: claim fairly, rescue the jobs of dead workers, cancel queued jobs, and tell
+/// whether anything is left to do.
+enum JobQueue {
+    /// Advisory locks of running jobs live in their own namespace (the first key).
+    static let advisoryNamespace: Int32 = 0x5245_4D42
+
+    /// Companies with a runnable job and no running one, least recently served first. The
+    /// company's queue row is locked (SKIP LOCKED) so claimers spread over companies instead of
+    /// queueing behind one; the running check is repeated under that lock by ``claimJobSQL``.
+    static let pickCompanySQL = """
+        SELECT q.company_id
+          FROM reimbursement_company_queue q
+         WHERE EXISTS (SELECT 1 FROM reimbursement_job j
+                        WHERE j.company_id = q.company_id AND j.state = 'queued'
+                          AND j.run_at <= now() AND NOT j.cancel_requested)
+           AND NOT EXISTS (SELECT 1 FROM reimbursement_job r
+                            WHERE r.company_id = q.company_id AND r.state = 'running')
+         ORDER BY q.last_claimed_at NULLS FIRST, q.company_id
+         LIMIT 1
+           FOR UPDATE OF q SKIP LOCKED
+        """
+
+    /// Runs in a new statement after the company lock, so its snapshot sees every commit made
+    /// before the lock was granted. The materialized CTE fences the LIMIT: the planner cannot
+    /// re-run it and claim more than one job.
+    static let claimJobSQL = """
+        WITH next_job AS MATERIALIZED (
+            SELECT j.id FROM reimbursement_job j
+             WHERE j.company_id = $1 AND j.state = 'queued' AND j.run_at <= now() AND NOT j.cancel_requested
+               AND NOT EXISTS (SELECT 1 FROM reimbursement_job r
+                                WHERE r.company_id = $1 AND r.state = 'running')
+             ORDER BY j.priority DESC, j.run_at, j.id
+             LIMIT 1
+               FOR UPDATE SKIP LOCKED
+        )
+        UPDATE reimbursement_job j
+           SET state = 'running', attempts = j.attempts + 1, started_at = coalesce(j.started_at, now()),
+               lease_owner = $2, lease_token = $3, heartbeat_at = now(),
+               lease_expires_at = now() + make_interval(secs => $4)
+          FROM next_job
+         WHERE j.id = next_job.id
+        RETURNING j.id
+        """
+
+    /// Claims the next job for `owner`, or nil when nothing is runnable. The job's advisory
+    /// lock is taken on this session before the claim commits, so the job is never visible as
+    /// running without a live holder.
+    static func claim(owner: String, leaseDuration: Duration, on connection: PostgresConnection) throws -> JobLease? {
+        // A company picked but found busy under its lock (a race) is no reason to sleep while
+        // other companies wait: try a few times.
+        for _ in 0..<3 {
+            switch try claimOnce(owner: owner, leaseDuration: leaseDuration, on: connection) {
+            case .claimed(let lease): return lease
+            case .nothingRunnable: return nil
+            case .lostRace: continue
+            }
+        }
+        return nil
+    }
+
+    enum ClaimAttempt {
+        case claimed(JobLease)
+        case nothingRunnable
+        case lostRace
+    }
+
+    static func claimOnce(owner: String, leaseDuration: Duration, on connection: PostgresConnection) throws -> ClaimAttempt {
+        var lockedJob: Int64?
+        do {
+            return try connection.transaction { connection -> ClaimAttempt in
+                guard let companyID = try connection.queryValue(String.self, pickCompanySQL) else {
+                    return .nothingRunnable
+                }
+                let token = UUID()
+                guard let jobID = try connection.queryValue(
+                    Int64.self, claimJobSQL, companyID, owner, token, String(leaseDuration.components.seconds))
+                else { return .lostRace }
+                guard try connection.queryValue(
+                    Bool.self, "SELECT pg_try_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, jobID) == true
+                else { throw PostgresError(kind: .server, sqlState: SQLState.lockNotAvailable, message: "job \(jobID) is still held") }
+                lockedJob = jobID
+                try connection.execute(
+                    "UPDATE reimbursement_company_queue SET last_claimed_at = clock_timestamp() WHERE company_id = $1",
+                    companyID)
+                let lease = JobLease(jobID: jobID, companyID: companyID, token: token, owner: owner)
+                try JobStateStore.recordAttempt(lease, on: connection)
+                return .claimed(lease)
+            }
+        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation
+            && error.constraintName == "reimbursement_job_one_running_per_company"
+        {
+            // The second guard: another claimer won the race for this company.
+            if let lockedJob { unlock(jobID: lockedJob, on: connection) }
+            return .lostRace
+        } catch {
+            if let lockedJob { unlock(jobID: lockedJob, on: connection) }
+            throw error
+        }
+    }
+
+    static func unlock(jobID: Int64, on connection: PostgresConnection) {
+        _ = try? connection.execute(
+            "SELECT pg_advisory_unlock($1, ($2 % 2147483647)::int)", advisoryNamespace, jobID)
+    }
+
+    struct RunningJob: Sendable {
+        var id: Int64
+        var companyID: String
+        var token: UUID
+        var owner: String
+        var leaseExpired: Bool
+    }
+
+    /// Running jobs whose holder is gone: the lease expired (the worker hangs) or the holder's
+    /// session advisory lock is free (its connection died). Each is put back in the queue,
+    /// fenced on the old token; it resumes from its checkpoint on the next claim.
+    static func rescueAbandoned(on connection: PostgresConnection) throws -> [RunningJob] {
+        let running = try connection.query("""
+            SELECT id, company_id, lease_token, coalesce(lease_owner, ''), coalesce(lease_expires_at < now(), true)
+              FROM reimbursement_job WHERE state = 'running'
+            """) { row in
+            RunningJob(
+                id: try row.decode(at: 0), companyID: try row.decode(at: 1),
+                token: try row.decode(UUID?.self, at: 2) ?? UUID(), owner: try row.decode(at: 3),
+                leaseExpired: try row.decode(at: 4))
+        }
+        var rescued: [RunningJob] = []
+        for job in running {
+            var holderGone = job.leaseExpired
+            if !holderGone {
+                holderGone = try connection.queryValue(
+                    Bool.self, "SELECT pg_try_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, job.id) ?? false
+                if holderGone { unlock(jobID: job.id, on: connection) }
+            }
+            guard holderGone else { continue }
+            let reset = try connection.transaction { connection -> Bool in
+                let updated = try connection.execute("""
+                    UPDATE reimbursement_job
+                       SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                           finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                           last_error = CASE WHEN attempts >= max_attempts
+                                             THEN 'gave up after ' || attempts || ' attempts: the worker running it died'
+                                             ELSE last_error END,
+                           run_at = now(), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                     WHERE id = $1 AND state = 'running' AND lease_token = $2
+                    """, job.id, job.token)
+                guard updated.affectedRows == 1 else { return false }
+                try connection.execute("""
+                    UPDATE reimbursement_job_attempt
+                       SET finished_at = now(), outcome = 'lost',
+                           error = CASE WHEN $3 THEN 'lease expired' ELSE 'worker connection lost' END
+                     WHERE company_id = $1 AND job_id = $2 AND finished_at IS NULL
+                    """, job.companyID, job.id, job.leaseExpired)
+                return true
+            }
+            if reset { rescued.append(job) }
+        }
+        return rescued
+    }
+
+    /// Queued jobs whose cancellation was asked for never start.
+    static func cancelQueued(on connection: PostgresConnection) throws -> Int {
+        try connection.execute("""
+            UPDATE reimbursement_job SET state = 'cancelled', finished_at = now()
+             WHERE state = 'queued' AND cancel_requested
+            """).affectedRows
+    }
+
+    /// Extends the leases of jobs this process is making progress on.
+    static func renewLeases(_ leases: [JobLease], duration: Duration, on connection: PostgresConnection) throws {
+        guard !leases.isEmpty else { return }
+        try connection.execute("""
+            UPDATE reimbursement_job j
+               SET lease_expires_at = now() + make_interval(secs => $3), heartbeat_at = now()
+              FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
+             WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+            """, leases.map(\.jobID), leases.map { $0.token.uuidString.lowercased() },
+            String(duration.components.seconds))
+    }
+
+    /// Nothing running and nothing due within a minute: an `--exit-when-idle` daemon may stop.
+    /// Jobs waiting out a short retry backoff still count as work.
+    static func isIdle(on connection: PostgresConnection) throws -> Bool {
+        try connection.queryValue(Bool.self, """
+            SELECT NOT EXISTS (SELECT 1 FROM reimbursement_job
+                                WHERE state = 'running'
+                                   OR (state = 'queued' AND run_at <= now() + interval '1 minute'))
+            """) ?? false
+    }
+
+    /// Seconds until the next queued job comes due, to sleep exactly that long.
+    static func secondsUntilNextDue(on connection: PostgresConnection) throws -> Double? {
+        try connection.queryValue(Double?.self, """
+            SELECT extract(epoch FROM min(run_at) - now())::float8 FROM reimbursement_job
+             WHERE state = 'queued' AND NOT cancel_requested
+            """) ?? nil
+    }
+}

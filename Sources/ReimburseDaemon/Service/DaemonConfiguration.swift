@@ -1,0 +1,39 @@
+/// Settings of `reimburse serve`.
+public struct DaemonConfiguration: Sendable {
+    /// libpq conninfo or URI; nil uses libpq's defaults (PGHOST, service file, passfile).
+    public var conninfo: String?
+    /// Jobs run at once, each of a different company, each on its own connection and thread.
+    public var workers: Int
+    /// Return once no job is runnable and none is running (for tests, the demo and cron).
+    public var exitWhenIdle: Bool
+    /// Customers per chunk transaction.
+    public var chunkSize: Int
+    /// How long a claimed job stays ours without a heartbeat; a hung worker's job is taken over
+    /// after this.
+    public var leaseDuration: Duration
+    /// The backstop poll when no notification arrives; also how often dead workers are looked for.
+    public var pollInterval: Duration
+    /// A name for this process in leases and attempt records.
+    public var instanceName: String
+
+    public init(conninfo: String?, workers: Int = 2, exitWhenIdle: Bool = false) {
+        self.conninfo = conninfo
+        self.workers = max(1, workers)
+        self.exitWhenIdle = exitWhenIdle
+        self.chunkSize = 500
+        self.leaseDuration = .seconds(30)
+        self.pollInterval = .seconds(2)
+        self.instanceName = DaemonConfiguration.defaultInstanceName()
+    }
+
+    static func defaultInstanceName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&buffer, buffer.count) == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "host"
+        return "\(host):\(getpid())"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

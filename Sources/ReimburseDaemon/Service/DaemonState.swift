@@ -1,0 +1,81 @@
+import Foundation
+import ReimburseStore
+import Synchronization
+
+/// What the daemon's threads share: whether to stop, which jobs are in hand (for the
+/// heartbeat), and a signal that wakes idle workers.
+final class DaemonState: Sendable {
+    private struct Shared {
+        var stopping = false
+        var idleExit = false
+        var inHand: [Int: (lease: JobLease, lastProgress: ContinuousClock.Instant)] = [:]
+        var wakeGeneration = 0
+        var jobsFinished = 0
+    }
+
+    private let shared = Mutex(Shared())
+    private let condition = NSCondition()
+
+    /// True once a graceful stop was asked for (or the idle exit decided).
+    var isStopping: Bool { shared.withLock { $0.stopping } }
+
+    func requestStop() {
+        shared.withLock { $0.stopping = true }
+        wakeAll()
+    }
+
+    /// An `--exit-when-idle` daemon found nothing to do: every worker stops.
+    func stopBecauseIdle() {
+        shared.withLock {
+            $0.stopping = true
+            $0.idleExit = true
+        }
+        wakeAll()
+    }
+
+    func wakeAll() {
+        condition.lock()
+        shared.withLock { $0.wakeGeneration &+= 1 }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Sleeps until woken or `timeout` passes.
+    func waitForWork(timeout: Duration) {
+        condition.lock()
+        let generation = shared.withLock { $0.wakeGeneration }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let deadline = Date(timeIntervalSinceNow: max(0.001, seconds))
+        while shared.withLock({ $0.wakeGeneration == generation && !$0.stopping }) {
+            if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+
+    func took(_ lease: JobLease, worker: Int) {
+        shared.withLock { $0.inHand[worker] = (lease, .now) }
+    }
+
+    func progressed(worker: Int) {
+        shared.withLock { $0.inHand[worker]?.lastProgress = .now }
+    }
+
+    func released(worker: Int) {
+        shared.withLock {
+            $0.inHand[worker] = nil
+            $0.jobsFinished += 1
+        }
+    }
+
+    /// Leases whose workers showed progress within `window`: a hung worker's lease is not
+    /// renewed, so it expires and another worker takes the job over.
+    func liveLeases(window: Duration) -> [JobLease] {
+        let now = ContinuousClock.now
+        return shared.withLock { state in
+            state.inHand.values.filter { now - $0.lastProgress < window }.map(\.lease)
+        }
+    }
+
+    var busyWorkers: Int { shared.withLock { $0.inHand.count } }
+    var jobsFinished: Int { shared.withLock { $0.jobsFinished } }
+}

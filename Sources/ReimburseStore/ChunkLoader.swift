@@ -1,0 +1,118 @@
+import Postgres
+import ReimburseEngine
+
+/// Reads the next chunk of a job's customers, locked, with everything the engine needs.
+struct ChunkLoader {
+    let connection: PostgresConnection
+    let job: StoredJob
+
+    /// The selection of PRODUCT.md §1 in SQL: either given list matches; both NULL selects
+    /// everyone; an empty array selects nothing from its list. An approval selects exactly the
+    /// customers of the approved preview's proposals.
+    static let selectionPredicate = """
+        ((c.account = ANY($3::text[]) OR c.customer_group = ANY($4::text[]))
+          OR ($3::text[] IS NULL AND $4::text[] IS NULL))
+        AND ($5::bigint IS NULL OR EXISTS (
+              SELECT 1 FROM reimbursement_proposal p
+               WHERE p.company_id = c.company_id AND p.job_id = $5 AND p.customer_account = c.account))
+        """
+
+    /// Locks the customers FOR UPDATE so that no transaction of theirs is inserted or settled
+    /// elsewhere while the chunk decides and posts.
+    static let customersSQL = """
+        SELECT c.account, coalesce(c.name, ''), c.customer_group, c.currency, coalesce(c.address, ''),
+               c.on_hold, c.vendor_account,
+               (c.vendor_account IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM vendor v WHERE v.company_id = c.company_id AND v.account = c.vendor_account)),
+               (SELECT min(v.account) FROM vendor v
+                 WHERE v.company_id = c.company_id AND v.one_time AND v.customer_account = c.account)
+          FROM customer c
+         WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+           AND \(selectionPredicate)
+         ORDER BY c.account
+         LIMIT $6
+           FOR UPDATE OF c
+        """
+
+    static let countSQL = """
+        SELECT count(*) FROM customer c WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+           AND \(selectionPredicate)
+        """
+
+    static let openTransactionsSQL = """
+        SELECT customer_account, id, currency, amount, amount_accounting, settled_amount,
+               settled_amount_accounting, ledger_account, marked_for_settlement
+          FROM customer_transaction
+         WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
+         ORDER BY customer_account, id
+           FOR UPDATE
+        """
+
+    static let proposalsSQL = """
+        SELECT customer_account, currency, amount, amount_accounting, credit_transaction_ids, vendor_account
+          FROM reimbursement_proposal
+         WHERE company_id = $1 AND job_id = $2 AND customer_account = ANY($3::text[])
+         ORDER BY customer_account, id
+        """
+
+    /// How many customers the job selects in all, for progress.
+    func countSelected() throws -> Int {
+        try connection.queryValue(
+            Int.self, Self.countSQL, job.companyID, String?.none, job.customerAccounts, job.customerGroups,
+            job.approvesJobID) ?? 0
+    }
+
+    /// The next chunk after `after` (nil: from the start), at most `limit` customers.
+    func load(after: String?, limit: Int) throws -> (customers: [CustomerFacts], proposals: [String: [ReimbursementProposal]]) {
+        var customers = try connection.query(
+            Self.customersSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
+        ) { row in
+            CustomerFacts(
+                account: try row.decode(at: 0),
+                name: try row.decode(at: 1),
+                group: try row.decode(String?.self, at: 2),
+                currency: try row.decode(at: 3),
+                address: try row.decode(at: 4),
+                onHold: try row.decode(at: 5),
+                vendorAccount: try row.decode(String?.self, at: 6),
+                vendorAccountExists: try row.decode(at: 7),
+                existingOneTimeVendor: try row.decode(String?.self, at: 8),
+                transactions: [])
+        }
+        guard !customers.isEmpty else { return ([], [:]) }
+        let accounts = customers.map(\.account)
+        var index: [String: Int] = [:]
+        index.reserveCapacity(customers.count)
+        for (position, customer) in customers.enumerated() { index[customer.account] = position }
+
+        let result = try connection.execute(Self.openTransactionsSQL, job.companyID, accounts)
+        for rowIndex in 0..<result.rowCount {
+            let row = result[rowIndex]
+            let account: String = try row.decode(at: 0)
+            guard let position = index[account] else { continue }
+            customers[position].transactions.append(OpenTransaction(
+                id: try row.decode(at: 1),
+                currency: try row.decode(at: 2),
+                amount: try row.decode(at: 3),
+                amountAccounting: try row.decode(at: 4),
+                settledAmount: try row.decode(at: 5),
+                settledAmountAccounting: try row.decode(at: 6),
+                ledgerAccount: try row.decode(at: 7),
+                markedForSettlement: try row.decode(at: 8)))
+        }
+
+        var proposals: [String: [ReimbursementProposal]] = [:]
+        if let approved = job.approvesJobID {
+            let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, accounts) { row in
+                (try row.decode(String.self, at: 0), ReimbursementProposal(
+                    currency: try row.decode(at: 1),
+                    amount: try row.decode(at: 2),
+                    amountAccounting: try row.decode(at: 3),
+                    creditTransactionIds: try row.decode([Int64].self, at: 4),
+                    vendorAccount: try row.decode(String?.self, at: 5)))
+            }
+            for (account, proposal) in rows { proposals[account, default: []].append(proposal) }
+        }
+        return (customers, proposals)
+    }
+}

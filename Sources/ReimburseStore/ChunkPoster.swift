@@ -1,0 +1,194 @@
+import Postgres
+import ReimburseEngine
+
+/// Turns the plans of one chunk into rows and writes them, inside the chunk's transaction.
+struct ChunkPoster {
+    let connection: PostgresConnection
+    let job: StoredJob
+    let company: CompanyRules
+    let postingDate: LocalDate
+    let stagedWrites: Bool
+
+    static let vendors = BulkTableWriter(
+        table: "vendor",
+        columns: ["company_id", "account", "name", "vendor_group", "currency", "address", "one_time", "customer_account"])
+    static let transactions = BulkTableWriter(
+        table: "customer_transaction",
+        columns: ["company_id", "id", "customer_account", "voucher", "transaction_date", "kind", "currency", "amount",
+                  "amount_accounting", "settled_amount", "settled_amount_accounting", "ledger_account"])
+    static let reimbursements = BulkTableWriter(
+        table: "reimbursement",
+        columns: ["company_id", "id", "job_id", "customer_account", "vendor_account", "one_time_vendor_created",
+                  "currency", "amount", "amount_accounting", "voucher", "posting_date", "vendor_invoice_id"])
+    static let vendorInvoices = BulkTableWriter(
+        table: "vendor_invoice",
+        columns: ["company_id", "id", "vendor_account", "invoice_number", "voucher", "invoice_date", "due_date",
+                  "currency", "amount", "amount_accounting", "reimbursement_id"])
+    static let settlements = BulkTableWriter(
+        table: "customer_settlement",
+        columns: ["company_id", "id", "job_id", "reimbursement_id", "debit_transaction_id", "credit_transaction_id",
+                  "currency", "amount", "amount_accounting", "settled_on"])
+    static let ledgerEntries = BulkTableWriter(
+        table: "ledger_entry",
+        columns: ["company_id", "voucher", "line", "posting_date", "account", "posting_type", "currency", "amount",
+                  "amount_accounting", "reimbursement_id"])
+    static let skips = BulkTableWriter(
+        table: "reimbursement_skip",
+        columns: ["job_id", "company_id", "customer_account", "currency", "reason", "credit_balance",
+                  "credit_balance_accounting"])
+    static let proposals = BulkTableWriter(
+        table: "reimbursement_proposal",
+        columns: ["job_id", "company_id", "customer_account", "vendor_account", "currency", "amount",
+                  "amount_accounting", "credit_transaction_ids"])
+
+    /// Settles each credit by exactly its remaining amount; the returned count proves every
+    /// credit the plan settles was still open and locked.
+    static let settleCreditsSQL = """
+        UPDATE customer_transaction t
+           SET settled_amount = t.settled_amount - s.amount,
+               settled_amount_accounting = t.settled_amount_accounting - s.amount_accounting
+          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS s(id, amount, amount_accounting)
+         WHERE t.company_id = $1 AND t.id = s.id
+           AND t.amount - t.settled_amount = -s.amount
+        """
+
+    func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
+        var skipRows: [[any PostgresEncodable]] = []
+        for (customer, plan) in planned {
+            for skip in plan.skips {
+                skipRows.append([
+                    job.id, job.companyID, customer.account, skip.currency, skip.reason.rawValue,
+                    skip.creditBalance, skip.creditBalanceAccounting,
+                ])
+            }
+        }
+        if job.engineMode == .preview {
+            var proposalRows: [[any PostgresEncodable]] = []
+            for (customer, plan) in planned {
+                for proposal in plan.proposals {
+                    proposalRows.append([
+                        job.id, job.companyID, customer.account, proposal.vendorAccount, proposal.currency,
+                        proposal.amount, proposal.amountAccounting, proposal.creditTransactionIds,
+                    ])
+                }
+            }
+            try Self.proposals.write(proposalRows, on: connection, staged: stagedWrites)
+            try Self.skips.write(skipRows, on: connection, staged: stagedWrites)
+            return
+        }
+        try postReimbursements(planned)
+        try Self.skips.write(skipRows, on: connection, staged: stagedWrites)
+    }
+
+    private func postReimbursements(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
+        var reimbursementCount = 0
+        var debitCount = 0
+        var settlementCount = 0
+        var vendorsToCreate = 0
+        for (_, plan) in planned {
+            let reimbursements = plan.reimbursements
+            guard !reimbursements.isEmpty else { continue }
+            reimbursementCount += reimbursements.count
+            for reimbursement in reimbursements {
+                debitCount += reimbursement.debits.count
+                for debit in reimbursement.debits { settlementCount += debit.settlements.count }
+            }
+            if case .createOneTime = plan.vendor { vendorsToCreate += 1 }
+        }
+        guard reimbursementCount > 0 else { return }
+
+        var numbers = try NumberSequences.lock(companyID: job.companyID, on: connection)
+        var ids = try IdentityReservation.reserve(
+            reimbursements: reimbursementCount, transactions: debitCount, settlements: settlementCount, on: connection)
+
+        var vendorRows: [[any PostgresEncodable]] = []
+        var transactionRows: [[any PostgresEncodable]] = []
+        var reimbursementRows: [[any PostgresEncodable]] = []
+        var invoiceRows: [[any PostgresEncodable]] = []
+        var settlementRows: [[any PostgresEncodable]] = []
+        var ledgerRows: [[any PostgresEncodable]] = []
+        var settledIDs: [Int64] = []
+        var settledAmounts: [Money] = []
+        var settledAccounting: [Money] = []
+        vendorRows.reserveCapacity(vendorsToCreate)
+        transactionRows.reserveCapacity(debitCount)
+        settlementRows.reserveCapacity(settlementCount)
+        settledIDs.reserveCapacity(settlementCount)
+
+        for (customer, plan) in planned {
+            let reimbursements = plan.reimbursements
+            guard !reimbursements.isEmpty, let vendor = plan.vendor else { continue }
+            let vendorAccount: String
+            let created: Bool
+            switch vendor {
+            case .existing(let account), .existingOneTime(let account):
+                vendorAccount = account
+                created = false
+            case .createOneTime:
+                vendorAccount = numbers.next("one_time_vendor")
+                created = true
+                vendorRows.append([
+                    job.companyID, vendorAccount, customer.name, company.oneTimeVendorGroup.isEmpty ? nil : company.oneTimeVendorGroup,
+                    customer.currency, customer.address, true, customer.account,
+                ])
+            }
+            for reimbursement in reimbursements {
+                let reimbursementID = ids.nextReimbursement()
+                let invoiceID = ids.nextVendorInvoice()
+                let voucher = numbers.next("reimbursement_voucher")
+                let invoiceNumber = numbers.next("vendor_invoice")
+                reimbursementRows.append([
+                    job.companyID, reimbursementID, job.id, customer.account, vendorAccount, created,
+                    reimbursement.currency, reimbursement.amount, reimbursement.amountAccounting, voucher,
+                    postingDate, invoiceID,
+                ])
+                invoiceRows.append([
+                    job.companyID, invoiceID, vendorAccount, invoiceNumber, voucher, postingDate,
+                    reimbursement.dueDate, reimbursement.currency, reimbursement.amount,
+                    reimbursement.amountAccounting, reimbursementID,
+                ])
+                for debit in reimbursement.debits {
+                    let debitID = ids.nextTransaction()
+                    transactionRows.append([
+                        job.companyID, debitID, customer.account, voucher, postingDate, "reimbursement",
+                        reimbursement.currency, debit.amount, debit.amountAccounting, debit.amount,
+                        debit.amountAccounting, debit.ledgerAccount,
+                    ])
+                    for settlement in debit.settlements {
+                        settlementRows.append([
+                            job.companyID, ids.nextSettlement(), job.id, reimbursementID, debitID,
+                            settlement.creditTransactionId, reimbursement.currency, settlement.amount,
+                            settlement.amountAccounting, postingDate,
+                        ])
+                        settledIDs.append(settlement.creditTransactionId)
+                        settledAmounts.append(settlement.amount)
+                        settledAccounting.append(settlement.amountAccounting)
+                    }
+                }
+                for (index, line) in reimbursement.voucherLines.enumerated() {
+                    ledgerRows.append([
+                        job.companyID, voucher, index + 1, postingDate, line.account, line.postingType.rawValue,
+                        reimbursement.currency, line.amount, line.amountAccounting, reimbursementID,
+                    ])
+                }
+            }
+        }
+
+        // Order follows the foreign keys: vendors before invoices, reimbursements before the
+        // rows that point at them.
+        try Self.vendors.write(vendorRows, on: connection, staged: stagedWrites)
+        try Self.transactions.write(transactionRows, on: connection, staged: stagedWrites)
+        try Self.reimbursements.write(reimbursementRows, on: connection, staged: stagedWrites)
+        try Self.vendorInvoices.write(invoiceRows, on: connection, staged: stagedWrites)
+        try Self.settlements.write(settlementRows, on: connection, staged: stagedWrites)
+        try Self.ledgerEntries.write(ledgerRows, on: connection, staged: stagedWrites)
+        let settled = try connection.execute(
+            Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting)
+        guard settled.affectedRows == settledIDs.count else {
+            throw JobFailure(
+                "job \(job.id): \(settledIDs.count - settled.affectedRows) credit(s) changed while the chunk held "
+                    + "their lock; nothing of the chunk was posted")
+        }
+        try numbers.save(on: connection)
+    }
+}

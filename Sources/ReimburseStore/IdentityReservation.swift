@@ -1,0 +1,39 @@
+import Postgres
+
+/// Ids for the rows a chunk writes, taken from the tables' identity sequences in one round
+/// trip, so rows that point at each other (a settlement at its reimbursement and debit) can be
+/// written with COPY.
+struct IdentityReservation {
+    var reimbursements: ArraySlice<Int64>
+    var vendorInvoices: ArraySlice<Int64>
+    var transactions: ArraySlice<Int64>
+    var settlements: ArraySlice<Int64>
+
+    static let sql = """
+        SELECT (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('reimbursement', 'id'))), '{}')
+                  FROM generate_series(1, $1)),
+               (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('vendor_invoice', 'id'))), '{}')
+                  FROM generate_series(1, $1)),
+               (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('customer_transaction', 'id'))), '{}')
+                  FROM generate_series(1, $2)),
+               (SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('customer_settlement', 'id'))), '{}')
+                  FROM generate_series(1, $3))
+        """
+
+    static func reserve(
+        reimbursements: Int, transactions: Int, settlements: Int, on connection: PostgresConnection
+    ) throws -> IdentityReservation {
+        guard reimbursements > 0 else { return IdentityReservation(reimbursements: [], vendorInvoices: [], transactions: [], settlements: []) }
+        let row = try connection.execute(sql, reimbursements, transactions, settlements)[0]
+        return IdentityReservation(
+            reimbursements: try row.decode([Int64].self, at: 0)[...],
+            vendorInvoices: try row.decode([Int64].self, at: 1)[...],
+            transactions: try row.decode([Int64].self, at: 2)[...],
+            settlements: try row.decode([Int64].self, at: 3)[...])
+    }
+
+    mutating func nextReimbursement() -> Int64 { reimbursements.popFirst()! }
+    mutating func nextVendorInvoice() -> Int64 { vendorInvoices.popFirst()! }
+    mutating func nextTransaction() -> Int64 { transactions.popFirst()! }
+    mutating func nextSettlement() -> Int64 { settlements.popFirst()! }
+}

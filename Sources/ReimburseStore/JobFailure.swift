@@ -1,0 +1,17 @@
+/// A reason to fail a job at once, without retrying: bad parameters, a missing number
+/// sequence, an amount that does not fit. Its message goes to `last_error` and must tell a
+/// person what to fix.
+public struct JobFailure: Error, CustomStringConvertible, Sendable, Equatable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The worker no longer holds the job: another worker took it over after the lease expired or
+/// the connection's advisory lock vanished. Whatever the chunk did is rolled back.
+public struct LeaseLost: Error, CustomStringConvertible, Sendable {
+    public let jobID: Int64
+    public var description: String { "lost the lease of job \(jobID): another worker has taken it over" }
+}

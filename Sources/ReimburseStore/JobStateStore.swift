@@ -1,0 +1,121 @@
+import Foundation
+public import Postgres
+public import ReimburseEngine
+
+/// The transitions of a job that the runner and the daemon make, each one statement fenced
+/// by the lease token: a worker that lost its job changes nothing.
+public enum JobStateStore {
+    /// Marks a running job finished (succeeded or cancelled) with its result.
+    public static func finish(
+        _ lease: JobLease, state: String, tally: JobTally, on connection: PostgresConnection
+    ) throws {
+        try connection.transaction { connection in
+            let updated = try connection.execute("""
+                UPDATE reimbursement_job
+                   SET state = $3, finished_at = now(), result = $4::jsonb, last_error = NULL,
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                """, lease.jobID, lease.token, state, tally.resultJSON())
+            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+            try closeAttempt(lease, outcome: state, error: nil, on: connection)
+        }
+    }
+
+    /// Fails a running job for good, keeping what it posted and counting it.
+    public static func fail(
+        _ lease: JobLease, message: String, tally: JobTally?, on connection: PostgresConnection
+    ) throws {
+        try connection.transaction { connection in
+            let updated = try connection.execute("""
+                UPDATE reimbursement_job
+                   SET state = 'failed', finished_at = now(), last_error = $3,
+                       result = coalesce($4::jsonb, result),
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                """, lease.jobID, lease.token, message, tally?.resultJSON())
+            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+            try closeAttempt(lease, outcome: "failed", error: message, on: connection)
+        }
+    }
+
+    /// Puts a running job back in the queue after a transient error, to run again at `runAt`,
+    /// or fails it when its attempts are used up.
+    public static func retryOrFail(
+        _ lease: JobLease, error: String, backoff: Duration, on connection: PostgresConnection
+    ) throws {
+        try connection.transaction { connection in
+            let seconds = Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
+            let updated = try connection.execute("""
+                UPDATE reimbursement_job
+                   SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                       finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                       run_at = CASE WHEN attempts >= max_attempts THEN run_at
+                                     ELSE now() + make_interval(secs => $4) END,
+                       last_error = CASE WHEN attempts >= max_attempts
+                                         THEN 'gave up after ' || attempts || ' attempts: ' || $3
+                                         ELSE $3 END,
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                """, lease.jobID, lease.token, error, String(seconds))
+            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+            try closeAttempt(lease, outcome: "retry", error: error, on: connection)
+        }
+    }
+
+    /// Hands a running job back without consuming an attempt (a graceful stop): it resumes
+    /// from its checkpoint on the next claim, on this host or another.
+    public static func release(_ lease: JobLease, on connection: PostgresConnection) throws {
+        try connection.transaction { connection in
+            let updated = try connection.execute("""
+                UPDATE reimbursement_job
+                   SET state = 'queued', attempts = greatest(attempts - 1, 0), run_at = now(),
+                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                """, lease.jobID, lease.token)
+            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+            try closeAttempt(lease, outcome: "released", error: nil, on: connection)
+        }
+    }
+
+    /// Records how the lease holder's attempt ended.
+    static func closeAttempt(
+        _ lease: JobLease, outcome: String, error: String?, on connection: PostgresConnection
+    ) throws {
+        try connection.execute("""
+            UPDATE reimbursement_job_attempt
+               SET finished_at = now(), outcome = $4, error = $5
+             WHERE company_id = $1 AND job_id = $2 AND finished_at IS NULL AND worker = $3
+            """, lease.companyID, lease.jobID, lease.owner, outcome, error)
+    }
+
+    /// Claims one specific queued job for `owner`: used by the library entry point and tests.
+    /// The daemon claims through its fair queue instead.
+    public static func claim(
+        jobID: Int64, owner: String, leaseDuration: Duration, on connection: PostgresConnection
+    ) throws -> JobLease? {
+        try connection.transaction { connection in
+            let token = UUID()
+            let rows = try connection.query("""
+                UPDATE reimbursement_job
+                   SET state = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+                       lease_owner = $2, lease_token = $3,
+                       lease_expires_at = now() + make_interval(secs => $4), heartbeat_at = now()
+                 WHERE id = $1 AND state = 'queued' AND NOT cancel_requested
+                RETURNING company_id
+                """, jobID, owner, token, String(leaseDuration.components.seconds)) { try $0.decode(String.self, at: 0) }
+            guard let companyID = rows.first else { return nil }
+            let lease = JobLease(jobID: jobID, companyID: companyID, token: token, owner: owner)
+            try recordAttempt(lease, on: connection)
+            return lease
+        }
+    }
+
+    /// Opens the audit row of an attempt, numbered after the highest one recorded.
+    public static func recordAttempt(_ lease: JobLease, on connection: PostgresConnection) throws {
+        try connection.execute("""
+            INSERT INTO reimbursement_job_attempt (company_id, job_id, attempt, worker)
+            SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3
+              FROM reimbursement_job_attempt WHERE company_id = $1 AND job_id = $2
+            """, lease.companyID, lease.jobID, lease.owner)
+    }
+}

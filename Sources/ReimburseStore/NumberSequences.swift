@@ -1,0 +1,56 @@
+import Postgres
+
+/// The company's gap-free number sequences, taken under a row lock for the length of one chunk
+/// transaction: numbers are handed out in order and written back in the same commit, so a
+/// rolled-back chunk consumes none.
+struct NumberSequences {
+    struct Sequence {
+        var prefix: String
+        var nextValue: Int64
+        var width: Int
+        var taken: Int64 = 0
+
+        mutating func next() -> String {
+            let value = nextValue + taken
+            taken += 1
+            let digits = String(value)
+            let padding = max(0, width - digits.count)
+            return prefix + String(repeating: "0", count: padding) + digits
+        }
+    }
+
+    let companyID: String
+    private(set) var sequences: [String: Sequence]
+
+    static func lock(companyID: String, on connection: PostgresConnection) throws -> NumberSequences {
+        let rows = try connection.query("""
+            SELECT name, prefix, next_value, width FROM number_sequence
+             WHERE company_id = $1 ORDER BY name FOR UPDATE
+            """, companyID) { row in
+            (try row.decode(String.self, at: 0),
+             Sequence(prefix: try row.decode(at: 1), nextValue: try row.decode(at: 2), width: try row.decode(at: 3)))
+        }
+        let sequences = Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        for name in CompanySettings.sequenceNames where sequences[name] == nil {
+            throw JobFailure(
+                "company \(companyID) has no number sequence '\(name)': "
+                    + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job")
+        }
+        return NumberSequences(companyID: companyID, sequences: sequences)
+    }
+
+    mutating func next(_ name: String) -> String {
+        sequences[name]!.next()
+    }
+
+    /// Writes back what was taken, in one statement.
+    func save(on connection: PostgresConnection) throws {
+        let used = sequences.filter { $0.value.taken > 0 }.sorted { $0.key < $1.key }
+        guard !used.isEmpty else { return }
+        try connection.execute("""
+            UPDATE number_sequence s SET next_value = s.next_value + u.taken
+              FROM unnest($2::text[], $3::bigint[]) AS u(name, taken)
+             WHERE s.company_id = $1 AND s.name = u.name
+            """, companyID, used.map(\.key), used.map(\.value.taken))
+    }
+}
