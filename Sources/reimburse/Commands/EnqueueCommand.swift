@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+
+/// `reimburse enqueue`: the command-line form of `INSERT INTO reimbursement_job`.
+struct EnqueueCommand: ParsableCommand, DatabaseCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Queue a reimbursement job and print its id.",
+        discussion: """
+            Inserts one row into reimbursement_job; the daemon (reimburse serve) runs it. \
+            Options left out keep the database's defaults: every customer of the company, \
+            mode post, debit handling skip, one reimbursement per customer and currency, \
+            posting date = the day the job runs.
+
+            With --dedupe-key, enqueueing again while the first job is unfinished adds nothing \
+            and prints the id of the job already queued.
+
+            Examples:
+              reimburse enqueue --company USMF
+              reimburse enqueue --company USMF --preview --wait     # prints 41 ...
+              reimburse enqueue --company USMF --approve 41 --wait  # posts 41's proposals
+              reimburse enqueue --company DEMF --customers C-0001,C-0002 \\
+                  --posting-date 2024-03-31
+              reimburse enqueue --company GBSI --groups RETAIL \\
+                  --debit-handling include --no-summarize
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The company (legal entity) code.", valueName: "company"))
+    var company: String
+
+    @Option(help: ArgumentHelp("Only these customer accounts (comma-separated).", valueName: "a,b,..."))
+    var customers: String?
+
+    @Option(help: ArgumentHelp("Only customers of these customer groups (comma-separated).", valueName: "g1,g2,..."))
+    var groups: String?
+
+    @Flag(help: "Compute without posting; results go to reimbursement_proposal and reimbursement_skip.")
+    var preview = false
+
+    @Option(help: ArgumentHelp("Post exactly what this succeeded preview job proposed.", valueName: "job"))
+    var approve: Int64?
+
+    @Option(help: ArgumentHelp("Customers with open debits: skip them (default) or include them.", valueName: "skip|include"))
+    var debitHandling: DebitHandlingArgument?
+
+    @Flag(help: "One reimbursement (vendor invoice, voucher) per ledger account instead of per currency.")
+    var noSummarize = false
+
+    @Option(help: ArgumentHelp("Posting date, YYYY-MM-DD (default: the day the job runs).", valueName: "date"))
+    var postingDate: String?
+
+    @Option(help: ArgumentHelp("Higher runs first within the company (default 0).", valueName: "n"))
+    var priority: Int16?
+
+    @Option(help: ArgumentHelp("Not before this time, e.g. 2024-04-01T06:00:00Z.", valueName: "time"))
+    var runAt: String?
+
+    @Option(help: ArgumentHelp("Idempotency key: no second unfinished job with the same key.", valueName: "key"))
+    var dedupeKey: String?
+
+    @Flag(help: "Follow the job with a progress bar; exit 1 if it fails, 2 if it is cancelled.")
+    var wait = false
+
+    func validate() throws {
+        if preview, approve != nil {
+            throw ValidationError("--approve posts a preview's proposals; it cannot be combined with --preview")
+        }
+        if company.isEmpty { throw ValidationError("--company must not be empty") }
+    }
+
+    static func splitList(_ text: String?) -> [String]? {
+        text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
+
+    /// Everything a person can mistype is checked here, before connecting.
+    func makeRequest() throws -> JobRequest {
+        JobRequest(
+            companyID: company,
+            customerAccounts: Self.splitList(customers),
+            customerGroups: Self.splitList(groups),
+            preview: preview,
+            approvesJobID: approve,
+            debitHandling: debitHandling,
+            summarize: noSummarize ? false : nil,
+            postingDate: try DateArgument.parse(postingDate, option: "--posting-date"),
+            priority: priority,
+            runAt: try TimestampArgument.parse(runAt, option: "--run-at"),
+            dedupeKey: dedupeKey)
+    }
+
+    func run() throws {
+        let request = try makeRequest()
+        let connection = try global.connect(as: "enqueue")
+        let outcome = try JobEnqueuer(connection: connection).enqueue(request)
+        if outcome.alreadyQueued {
+            Terminal.printNote(
+                "job \(outcome.jobID) with dedupe key '\(dedupeKey ?? "")' is already queued; nothing added")
+        }
+        print(outcome.jobID)
+        Terminal.flushStandardOutput()
+        guard wait else { return }
+        let summary = try JobFollower(connection: connection, jobID: outcome.jobID, company: company).follow()
+        print(summary.line)
+        switch summary.state {
+        case "succeeded":
+            return
+        case "cancelled":
+            throw CommandFailure("job \(outcome.jobID) was cancelled", exitCode: .jobCancelled)
+        default:
+            throw CommandFailure(
+                "job \(outcome.jobID) failed: \(summary.lastError ?? "no error message recorded")",
+                exitCode: .jobFailed)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Postgres
+
+/// `reimburse status`: is the queue moving? One line per company.
+struct StatusCommand: ParsableCommand, DatabaseCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the job queue per company.",
+        discussion: """
+            For every company you can see: jobs queued (of them, how many wait for a later \
+            run_at), the running job with its progress, how long the oldest runnable job has \
+            waited, and jobs failed in the last 24 hours (see job_overview.last_error).
+
+            Example:
+              reimburse status
+              company  queued  scheduled  running               oldest waiting  failed 24h
+              ...
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let connection = try global.connect(as: "status")
+        let rows = try QueueStatusRow.readAll(on: connection)
+        guard !rows.isEmpty else {
+            print("no companies (or none granted to you)")
+            return
+        }
+        var table = TextTable(
+            headers: ["company", "queued", "scheduled", "running", "oldest waiting", "failed 24h"],
+            rightAligned: [false, true, true, false, true, true])
+        for row in rows {
+            table.append([
+                row.company, String(row.queued), String(row.scheduled), row.runningText,
+                row.oldestWaitingSeconds.map(DurationText.short) ?? "-", String(row.failedLastDay),
+            ])
+        }
+        print(table.render())
+    }
+}

@@ -1,0 +1,10 @@
+/// How a column's text is shown: amounts right-aligned and kept as strings in JSON (exact),
+/// counts as JSON numbers, flags as JSON booleans.
+enum ColumnKind: Sendable {
+    case text
+    case integer
+    case amount
+    case boolean
+
+    var isRightAligned: Bool { self == .integer || self == .amount }
+}

@@ -1,0 +1,35 @@
+/// The process exit codes, one per kind of outcome, so that scripts and systemd can tell a
+/// person's mistake from an unreachable database from a bug without reading the message.
+///
+/// Values above 63 follow BSD `sysexits.h`, which service managers and shells already know.
+enum ExitCodes: Int32, CaseIterable, Sendable {
+    case success = 0
+    case jobFailed = 1
+    case jobCancelled = 2
+    case usage = 64
+    case badData = 65
+    case databaseUnavailable = 69
+    case internalError = 70
+    case configuration = 78
+
+    var meaning: String {
+        switch self {
+        case .success: return "done; with --wait: the job succeeded"
+        case .jobFailed: return "with --wait: the job failed (its last_error is printed)"
+        case .jobCancelled: return "with --wait: the job was cancelled"
+        case .usage: return "bad flag, option or argument"
+        case .badData: return "bad data: unknown company, bad date, a rejected value"
+        case .databaseUnavailable: return "database unreachable (or the demo's server cannot start)"
+        case .internalError: return "internal error (a bug: please report it)"
+        case .configuration: return "configuration: no sql/ folder, edited migration, missing grant"
+        }
+    }
+
+    /// The table printed in the root command's `--help`.
+    static var helpTable: String {
+        allCases.map { code in
+            let number = String(code.rawValue)
+            return "  " + String(repeating: " ", count: 3 - number.count) + number + "  " + code.meaning
+        }.joined(separator: "\n")
+    }
+}
