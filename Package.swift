@@ -112,6 +112,12 @@ var targets: [Target] = [
         dependencies: ["Postgres", "ReimburseStore", "ReimburseDaemon", "ReimburseTestSupport"],
         swiftSettings: strictSwift
     ),
+    // Drives the real `reimburse` binary as separate processes: kill -9, restarts, many daemons.
+    .testTarget(
+        name: "ReimburseReliabilityTests",
+        dependencies: ["Postgres", "LocalPostgres", "ReimburseStore", "ReimburseTestSupport"],
+        swiftSettings: strictSwift
+    ),
     .testTarget(
         name: "ReimburseCLITests",
         dependencies: ["Postgres", "ReimburseTestSupport"],
