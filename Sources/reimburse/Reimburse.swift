@@ -24,9 +24,11 @@ struct Reimburse: AsyncParsableCommand {
             """,
         subcommands: [
             MigrateCommand.self,
+            ServeCommand.self,
             EnqueueCommand.self,
             ReportCommand.self,
             StatusCommand.self,
+            DemoCommand.self,
         ]
     )
 

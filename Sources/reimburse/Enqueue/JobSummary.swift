@@ -27,7 +27,8 @@ struct JobSummary {
                    (j.result ->> 'reimbursements')::bigint,
                    (SELECT string_agg(s.key || ' ' || s.value, ', ' ORDER BY s.key)
                       FROM jsonb_each_text(CASE WHEN jsonb_typeof(j.result -> 'customers' -> 'skipped') = 'object'
-                                                THEN j.result -> 'customers' -> 'skipped' END) s),
+                                                THEN j.result -> 'customers' -> 'skipped' END) s
+                     WHERE s.value <> '0'),
                    (SELECT coalesce(sum(s.value::bigint), 0)
                       FROM jsonb_each_text(CASE WHEN jsonb_typeof(j.result -> 'customers' -> 'skipped') = 'object'
                                                 THEN j.result -> 'customers' -> 'skipped' END) s),

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import ReimburseDaemon
+import ServiceLifecycle
+
+/// `reimburse serve`: the daemon, as systemd runs it.
+struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the daemon: claim and run jobs of every company until stopped.",
+        discussion: """
+            Listens for new jobs (NOTIFY) and polls as a backstop; runs up to --workers jobs \
+            at once, each of a different company. SIGTERM or SIGINT stop it gracefully: no new \
+            claims, the chunks in flight finish, unfinished jobs go back to the queue.
+
+            Examples:
+              reimburse serve --workers 4
+              reimburse serve --exit-when-idle       # from cron or a test: stop when done
+              REIMBURSE_WORKERS=8 LOG_LEVEL=debug reimburse serve
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Jobs run at once (else $REIMBURSE_WORKERS, default 2).", valueName: "n"))
+    var workers: Int?
+
+    @Flag(help: "Return once no job is runnable and none is running.")
+    var exitWhenIdle = false
+
+    @Option(help: ArgumentHelp("Customers per transaction (else $REIMBURSE_CHUNK_SIZE, default 500).", valueName: "n"))
+    var chunkSize: Int?
+
+    func validate() throws {
+        if let workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be between 1 and 256")
+        }
+        if let chunkSize, !(1...100_000).contains(chunkSize) {
+            throw ValidationError("--chunk-size must be between 1 and 100000")
+        }
+    }
+
+    /// A flag wins over the environment; a bad environment value is a configuration error
+    /// (exit 78), since the unit file or container definition has to change.
+    static func setting(_ flag: Int?, environment name: String, range: ClosedRange<Int>) throws -> Int? {
+        if let flag { return flag }
+        guard let text = ProcessInfo.processInfo.environment[name], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw CommandFailure(
+                "\(name) '\(text)' is not a number between \(range.lowerBound) and \(range.upperBound)",
+                exitCode: .configuration)
+        }
+        return value
+    }
+
+    /// A daemon outlives database restarts, so an unreachable database is only a warning
+    /// (the workers retry); with --exit-when-idle it is the caller's error and ends the run
+    /// at once with exit 69.
+    private func probeDatabase(_ configuration: DaemonConfiguration, logger: Logger) async throws {
+        let probe = DedicatedThread(name: "reimburse-serve-probe")
+        defer { probe.shutdown() }
+        let conninfo = configuration.conninfo
+        do {
+            try await probe.run { _ = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse serve") }
+        } catch {
+            if configuration.exitWhenIdle { throw error }
+            let report = ErrorReport(error, secrets: global.secrets)
+            logger.warning("database unavailable at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
+        }
+    }
+
+    func run() async throws {
+        let logger = try global.makeLogger(label: "reimburse.daemon")
+        var configuration = DaemonConfiguration(
+            conninfo: global.conninfo,
+            workers: try Self.setting(workers, environment: "REIMBURSE_WORKERS", range: 1...256) ?? 2,
+            exitWhenIdle: exitWhenIdle)
+        if let chunk = try Self.setting(chunkSize, environment: "REIMBURSE_CHUNK_SIZE", range: 1...100_000) {
+            configuration.chunkSize = chunk
+        }
+        try await probeDatabase(configuration, logger: logger)
+        let daemon = ReimbursementDaemon(configuration: configuration, logger: logger)
+        // Returning is the daemon's normal end with --exit-when-idle, not a failure of the group.
+        let service = ServiceGroupConfiguration.ServiceConfiguration(
+            service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "reimburse-daemon")
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
