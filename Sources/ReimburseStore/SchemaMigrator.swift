@@ -93,13 +93,19 @@ public struct SchemaMigrator: Sendable {
     public func migrate(_ connection: PostgresConnection) throws -> Outcome {
         try connection.execute("SELECT pg_advisory_lock($1)", Self.advisoryLockKey)
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", Self.advisoryLockKey) }
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS reimburse_schema_migration (
+        // Only the first run creates the bookkeeping table, so an up-to-date database can be
+        // checked by a login without CREATE rights (the daemon's, at every start).
+        let hasTable = try connection.queryValue(
+            Bool.self, "SELECT to_regclass('reimburse_schema_migration') IS NOT NULL") ?? false
+        if !hasTable {
+            try connection.execute("""
+            CREATE TABLE reimburse_schema_migration (
                 name text PRIMARY KEY,
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
             """)
+        }
         let recorded = try connection.query("SELECT name, checksum FROM reimburse_schema_migration") { row in
             (try row.decode(String.self, at: 0), try row.decode(String.self, at: 1))
         }
