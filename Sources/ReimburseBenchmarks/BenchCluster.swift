@@ -1,0 +1,88 @@
+import Foundation
+import LocalPostgres
+import Postgres
+import ReimburseStore
+
+/// The benchmark's own PostgreSQL: a throwaway cluster, but configured like a small production
+/// server (durable commits), not like the disposable test server. Each setting is explained in
+/// docs/BENCHMARKS.md.
+struct BenchCluster {
+    static let parameters: [String: String] = [
+        // Durability stays as in production: every commit waits for its WAL flush.
+        "fsync": "on",
+        "synchronous_commit": "on",
+        "full_page_writes": "on",
+        // Enough cache for the 1M-customer working set (about 1 GiB) to stay mostly in memory.
+        "shared_buffers": "512MB",
+        // No checkpoint in the middle of a measured run (the default 1GB / 5min would force
+        // several, each followed by a burst of full-page images).
+        "max_wal_size": "4GB",
+        "checkpoint_timeout": "30min",
+        "wal_buffers": "16MB",
+        // Sorts and hashes of the chunk queries stay in memory; index builds are fast.
+        "work_mem": "32MB",
+        "maintenance_work_mem": "512MB",
+        // Planner hint only: how much the OS caches for PostgreSQL.
+        "effective_cache_size": "8GB",
+        "max_connections": "100",
+    ]
+
+    let cluster: LocalPostgresCluster
+    let migrations: SchemaMigrator
+
+    static func start(extra: [String: String]) throws -> BenchCluster {
+        var settings = parameters
+        for (name, value) in extra { settings[name] = value }
+        let cluster = try LocalPostgresCluster.start(
+            settings: LocalPostgresCluster.Settings(parameters: settings), prefix: "reimburse-bench")
+        do {
+            let migrations = try SchemaMigrator(directory: SchemaMigrator.locateDirectory())
+            return BenchCluster(cluster: cluster, migrations: migrations)
+        } catch {
+            cluster.destroy()
+            throw error
+        }
+    }
+
+    func destroy() { cluster.destroy() }
+
+    func conninfo(_ database: String) -> String { cluster.conninfo(database: database) }
+
+    func connect(_ database: String, name: String = "reimburse-bench") throws -> PostgresConnection {
+        let connection = try PostgresConnection(conninfo: conninfo(database), applicationName: name)
+        try connection.execute("SET client_min_messages = warning")
+        return connection
+    }
+
+    /// A new database with the schema migrated.
+    func createDatabase(_ name: String) throws {
+        let admin = try connect("postgres")
+        try admin.execute("DROP DATABASE IF EXISTS \(name)")
+        try admin.execute("CREATE DATABASE \(name)")
+        try migrations.migrate(try connect(name))
+    }
+
+    /// A copy of a loaded database, so several runs start from the same data.
+    func cloneDatabase(_ template: String, to name: String) throws {
+        let admin = try connect("postgres")
+        try admin.execute("DROP DATABASE IF EXISTS \(name)")
+        try admin.execute("CREATE DATABASE \(name) TEMPLATE \(template) STRATEGY file_copy")
+    }
+
+    func dropDatabase(_ name: String) {
+        guard let admin = try? connect("postgres") else { return }
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name)")
+    }
+
+    /// PostgreSQL version and the settings that matter, for the report.
+    func describe() throws -> [String] {
+        let connection = try connect("postgres")
+        var lines = ["server: " + (try connection.textValue("SELECT version()"))]
+        let names = Self.parameters.keys.sorted()
+        let rows = try connection.query(
+            "SELECT name, setting, coalesce(unit, '') FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name", names
+        ) { row in "\(try row.decode(String.self, at: 0))=\(try row.decode(String.self, at: 1))\(try row.decode(String.self, at: 2))" }
+        lines.append("settings: " + rows.joined(separator: " "))
+        return lines
+    }
+}
