@@ -1,0 +1,240 @@
+import Logging
+import Postgres
+import ReimburseStore
+import ReimburseTestSupport
+import Testing
+
+/// A small posted ledger with every posting shape: two ledger accounts, a foreign currency,
+/// an existing vendor, created one-time vendors, summarize false, a preview and its approval.
+private func postedLedger() async throws -> TestDatabase {
+    let database = try await TestServer.database()
+    try await database.withConnection { connection in
+        for company in ["USMF", "DEMF"] {
+            try LedgerFixture.company(company, minimum: "10", on: connection)
+            try LedgerFixture.customer(company, "C001", on: connection)
+            try LedgerFixture.transaction(company, "C001", amount: "-25.50", on: connection)
+            try LedgerFixture.transaction(company, "C001", amount: "-4.50", ledgerAccount: "1300", on: connection)
+            try LedgerFixture.transaction(
+                company, "C001", amount: "-100", accounting: "-110.25", currency: "EUR", on: connection)
+            try LedgerFixture.customer(company, "C002", vendorAccount: "V002", on: connection)
+            try LedgerFixture.vendor(company, "V002", on: connection)
+            try LedgerFixture.transaction(
+                company, "C002", amount: "-40", settled: "-10", on: connection)
+            try LedgerFixture.transaction(company, "C002", amount: "-12.345678", ledgerAccount: "1300", on: connection)
+            try LedgerFixture.customer(company, "C003", on: connection)
+            try LedgerFixture.transaction(company, "C003", amount: "-5", on: connection)
+            try LedgerFixture.customer(company, "C004", group: "WHOLESALE", on: connection)
+            try LedgerFixture.transaction(company, "C004", amount: "-60", on: connection)
+            try LedgerFixture.transaction(company, "C004", amount: "-70", ledgerAccount: "1300", on: connection)
+            try LedgerFixture.transaction(company, "C004", amount: "20", on: connection)
+            let runner = JobRunner(
+                connection: connection, configuration: JobRunnerConfiguration(chunkSize: 2),
+                logger: Logger(label: "verifier-test"))
+            _ = try runner.runQueuedJob(id: try LedgerFixture.job(company, groups: ["RETAIL"], on: connection))
+            _ = try runner.runQueuedJob(id: try LedgerFixture.job(
+                company, groups: ["WHOLESALE"], debitHandling: "include", summarize: false, on: connection))
+            // A preview, a change, and its approval.
+            try LedgerFixture.customer(company, "C005", on: connection)
+            try LedgerFixture.transaction(company, "C005", amount: "-33", on: connection)
+            try LedgerFixture.customer(company, "C006", on: connection)
+            try LedgerFixture.transaction(company, "C006", amount: "-44", on: connection)
+            let preview = try LedgerFixture.job(company, mode: "preview", on: connection)
+            _ = try runner.runQueuedJob(id: preview)
+            try LedgerFixture.transaction(company, "C006", amount: "-1", on: connection)
+            _ = try runner.runQueuedJob(id: try LedgerFixture.job(company, approves: preview, on: connection))
+        }
+    }
+    return database
+}
+
+/// One way to break the ledger by hand, and the check that must notice it.
+struct Corruption: Sendable, CustomTestStringConvertible {
+    var check: String
+    var what: String
+    var statements: [String]
+    var testDescription: String { "\(check): \(what)" }
+}
+
+private let corruptions: [Corruption] = [
+    Corruption(
+        check: "voucher_balanced", what: "a vendor line changed",
+        statements: ["""
+            UPDATE ledger_entry SET amount = amount - 1
+             WHERE company_id = 'USMF' AND posting_type = 'vendor_balance'
+               AND voucher = (SELECT min(voucher) FROM ledger_entry WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "voucher_balanced", what: "accounting amounts only",
+        statements: ["""
+            UPDATE ledger_entry SET amount_accounting = amount_accounting + 0.000001
+             WHERE company_id = 'USMF' AND line = 1
+               AND voucher = (SELECT max(voucher) FROM ledger_entry WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_voucher", what: "the voucher's lines deleted",
+        statements: ["""
+            DELETE FROM ledger_entry
+             WHERE company_id = 'USMF' AND voucher = (SELECT min(voucher) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_invoice", what: "invoice amount raised",
+        statements: ["""
+            UPDATE vendor_invoice SET amount = amount + 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM vendor_invoice WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_invoice", what: "invoice of another currency",
+        statements: ["""
+            UPDATE vendor_invoice SET currency = 'JPY'
+             WHERE company_id = 'USMF' AND id = (SELECT max(id) FROM vendor_invoice WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_invoice", what: "invoice deleted",
+        statements: ["""
+            DELETE FROM vendor_invoice
+             WHERE company_id = 'USMF' AND id = (SELECT max(id) FROM vendor_invoice WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_settlements", what: "a settlement amount changed",
+        statements: ["""
+            UPDATE customer_settlement SET amount = amount + 0.01
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM customer_settlement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_debits", what: "a reimbursement debit raised",
+        statements: ["""
+            UPDATE customer_transaction SET amount = amount + 1, settled_amount = settled_amount + 1
+             WHERE company_id = 'USMF'
+               AND id = (SELECT min(id) FROM customer_transaction WHERE company_id = 'USMF' AND kind = 'reimbursement')
+            """]),
+    Corruption(
+        check: "reimbursement_matches_debits", what: "a reimbursement debit left open",
+        statements: ["""
+            UPDATE customer_transaction SET settled_amount = 0, settled_amount_accounting = 0
+             WHERE company_id = 'USMF'
+               AND id = (SELECT max(id) FROM customer_transaction WHERE company_id = 'USMF' AND kind = 'reimbursement')
+            """]),
+    Corruption(
+        check: "transaction_settled_within_amount", what: "a credit settled beyond its amount",
+        statements: [
+            "ALTER TABLE customer_transaction DROP CONSTRAINT customer_transaction_settled_within_amount",
+            """
+            UPDATE customer_transaction SET settled_amount = amount - 1
+             WHERE company_id = 'USMF' AND customer_account = 'C003'
+            """,
+        ]),
+    Corruption(
+        check: "transaction_settled_within_amount", what: "a credit settled against its sign",
+        statements: [
+            "ALTER TABLE customer_transaction DROP CONSTRAINT customer_transaction_settled_accounting_within_amount",
+            """
+            UPDATE customer_transaction SET settled_amount_accounting = 3
+             WHERE company_id = 'USMF' AND customer_account = 'C003'
+            """,
+        ]),
+    Corruption(
+        check: "transaction_settled_within_amount", what: "settlements beyond what the credit shows settled",
+        statements: ["""
+            UPDATE customer_transaction SET settled_amount = 0, settled_amount_accounting = 0
+             WHERE company_id = 'USMF' AND id = (SELECT min(credit_transaction_id) FROM customer_settlement
+                                                  WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "settlement_matches_credit", what: "a credit of another customer",
+        statements: ["""
+            UPDATE customer_settlement SET credit_transaction_id =
+                   (SELECT id FROM customer_transaction WHERE company_id = 'USMF' AND customer_account = 'C003')
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM customer_settlement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "settlement_matches_credit", what: "a credit in another currency",
+        statements: ["""
+            UPDATE customer_transaction SET currency = 'GBP'
+             WHERE company_id = 'USMF' AND id = (SELECT min(credit_transaction_id) FROM customer_settlement
+                                                  WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "credit_settled_once", what: "a credit settled twice",
+        statements: ["""
+            INSERT INTO customer_settlement (company_id, job_id, reimbursement_id, debit_transaction_id,
+                   credit_transaction_id, currency, amount, amount_accounting, settled_on)
+            SELECT company_id, job_id, reimbursement_id, debit_transaction_id, credit_transaction_id, currency,
+                   amount, amount_accounting, settled_on
+              FROM customer_settlement WHERE company_id = 'USMF' ORDER BY id LIMIT 1
+            """]),
+    Corruption(
+        check: "reimbursement_voucher_sequence", what: "a gap (next_value raised)",
+        statements: [
+            "UPDATE number_sequence SET next_value = next_value + 2 WHERE company_id = 'USMF' AND name = 'reimbursement_voucher'",
+        ]),
+    Corruption(
+        check: "reimbursement_voucher_sequence", what: "a duplicate value with other padding",
+        statements: ["""
+            UPDATE reimbursement SET voucher = 'RV-0000001'
+             WHERE company_id = 'USMF' AND voucher = 'RV-00000002'
+            """]),
+    Corruption(
+        check: "vendor_invoice_sequence", what: "a number beyond next_value",
+        statements: [
+            "UPDATE number_sequence SET next_value = next_value - 1 WHERE company_id = 'USMF' AND name = 'vendor_invoice'",
+        ]),
+    Corruption(
+        check: "one_time_vendor_sequence", what: "a one-time vendor numbered by hand",
+        statements: ["""
+            INSERT INTO vendor (company_id, account, name, currency, one_time, customer_account)
+            VALUES ('USMF', 'OTV-00000099', 'by hand', 'USD', true, 'C003')
+            """]),
+    Corruption(
+        check: "job_result_matches_postings", what: "a total changed in the result",
+        statements: ["""
+            UPDATE reimbursement_job SET result = jsonb_set(result, '{totals,USD,amount}', '"1.000000"')
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "job_result_matches_postings", what: "a reimbursement moved to another job",
+        statements: ["""
+            UPDATE reimbursement SET job_id = (SELECT max(job_id) FROM reimbursement WHERE company_id = 'USMF')
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+]
+
+@Suite("LedgerVerifier")
+struct LedgerVerifierTests {
+    @Test func aCleanPostedLedgerPassesEveryCheck() async throws {
+        let database = try await postedLedger()
+        try await database.withConnection { connection in
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement") ?? 0 >= 10)
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
+            let result = try LedgerVerifier(connection: connection).verify()
+            #expect(result.checks == LedgerVerifier.checkNames)
+            #expect(result.checks.count == 12)
+            #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
+            #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
+            #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)
+        }
+    }
+
+    @Test(arguments: corruptions)
+    func everyCheckFiresOnItsCorruption(_ corruption: Corruption) async throws {
+        let database = try await postedLedger()
+        try await database.withConnection { connection in
+            for statement in corruption.statements {
+                let changed = try connection.execute(statement)
+                #expect(changed.affectedRows > 0 || statement.hasPrefix("ALTER"), "no row changed by: \(statement)")
+            }
+            let verifier = LedgerVerifier(connection: connection)
+            let result = try verifier.verify()
+            #expect(result.failedChecks.contains(corruption.check),
+                    "expected \(corruption.check), got: \(result.violations.map(\.description))")
+            let mine = result.violations.filter { $0.check == corruption.check }
+            #expect(mine.allSatisfy { $0.companyID == "USMF" && !$0.message.isEmpty && !$0.rows.isEmpty })
+            // Only the corrupted company is affected; the filter keeps the other one clean.
+            #expect(try verifier.verify(companyID: "DEMF").passed)
+            #expect(try !verifier.verify(companyID: "USMF").passed)
+        }
+    }
+
+    @Test func everyCheckHasACorruptionTest() {
+        #expect(Set(corruptions.map(\.check)) == Set(LedgerVerifier.checkNames))
+    }
+}
