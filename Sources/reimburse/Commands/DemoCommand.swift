@@ -58,7 +58,12 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
         } else {
             let setup = DedicatedThread(name: "reimburse-demo-setup")
             defer { setup.shutdown() }
-            server = try await setup.run { try DemoServer.startPrivate(interruptCleanup: cleanup) }
+            do {
+                server = try await setup.run { try DemoServer.startPrivate(interruptCleanup: cleanup) }
+            } catch {
+                cleanup.parkIfInterrupted()
+                throw error
+            }
         }
         let database = PostgresConnectionThread(
             conninfo: server.conninfo, applicationName: "reimburse demo", name: "reimburse-demo")
@@ -71,6 +76,7 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
             }
             try await tell(&printer, database: database, server: server, logger: daemonLogger)
         } catch {
+            cleanup.parkIfInterrupted()
             await database.close()
             cleanup.release()
             if let cluster = server.cluster {

@@ -6,8 +6,17 @@ import Synchronization
 /// Ctrl-C during the demo must not leave a PostgreSQL server running in /tmp: the server is
 /// started in a session of its own (pg_ctl), so the terminal's SIGINT never reaches it. The
 /// handler stops and removes the cluster, then exits with the shell's code for the signal.
+///
+/// Stopping the server makes the demo's own queries fail at the same moment; the demo then
+/// calls ``parkIfInterrupted()`` instead of reporting that failure, so exactly one thread ends
+/// the process, after the cluster is gone.
 final class InterruptCleanup: Sendable {
-    private let cluster = Mutex<LocalPostgresCluster?>(nil)
+    private struct State {
+        var cluster: LocalPostgresCluster?
+        var interrupted = false
+    }
+
+    private let state = Mutex(State())
     private let sources = Mutex<[RetainedSignalSource]>([])
     private let queue = DispatchQueue(label: "reimburse.demo.signals")
 
@@ -24,24 +33,42 @@ final class InterruptCleanup: Sendable {
     }
 
     func protect(_ cluster: LocalPostgresCluster) {
-        self.cluster.withLock { $0 = cluster }
+        state.withLock { $0.cluster = cluster }
     }
 
-    /// Called when the demo ends normally: the caller now decides what happens to the cluster.
+    /// The demo is over: the caller now decides what happens to the cluster. Parks when an
+    /// interrupt came first.
     func release() {
-        cluster.withLock { $0 = nil }
+        let interrupted = state.withLock { state -> Bool in
+            if !state.interrupted { state.cluster = nil }
+            return state.interrupted
+        }
+        if interrupted { parkForever() }
+    }
+
+    /// Called before reporting an error: when the error is the interrupt's doing, the handler
+    /// owns the exit.
+    func parkIfInterrupted() {
+        if state.withLock({ $0.interrupted }) { parkForever() }
+    }
+
+    private func parkForever() -> Never {
+        while true { sleep(60) }
     }
 
     private func interrupted(by signalNumber: Int32) {
-        Terminal.flushStandardOutput()
-        let toDestroy = cluster.withLock { current -> LocalPostgresCluster? in
-            defer { current = nil }
-            return current
+        let toDestroy = state.withLock { state -> LocalPostgresCluster? in
+            state.interrupted = true
+            defer { state.cluster = nil }
+            return state.cluster
         }
+        Terminal.writeError("\nreimburse: interrupted")
         if let toDestroy {
-            Terminal.writeError("\nreimburse: interrupted: stopping and removing the demo's PostgreSQL\n")
+            Terminal.writeError(": stopping and removing the demo's PostgreSQL")
             toDestroy.destroy()
         }
+        Terminal.writeError("\n")
+        Terminal.flushStandardOutput()
         exit(128 + signalNumber)
     }
 }

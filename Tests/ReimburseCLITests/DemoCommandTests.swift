@@ -1,0 +1,75 @@
+import Foundation
+import Postgres
+import ReimburseTestSupport
+import Testing
+
+@Suite("reimburse demo")
+struct DemoCommandTests {
+    @Test func tellsTheWholeStoryOnAPrivateServerAndRemovesIt() async throws {
+        let outcome = try await Reimburse.run("demo", "--customers", "200", timeout: .seconds(120))
+        #expect(outcome.exitCode == 0, "\(outcome)")
+        let output = outcome.standardOutput
+        for expected in [
+            "INSERT INTO reimbursement_job (company_id, mode) VALUES ('USMF', 'preview') RETURNING id;",
+            "INSERT INTO reimbursement_job (company_id, summarize) VALUES ('DEMF', false) RETURNING id;",
+            "INSERT INTO reimbursement_job (company_id, debit_handling) VALUES ('GBSI', 'include') RETURNING id;",
+            "(preview) succeeded", "approves_job_id", "changed_since_preview", "below_minimum", "on_hold",
+            "open_debits", "pending_settlement", "vendor_not_found", "Reimbursement report", "job_overview",
+            "Stopped and removed the demo's PostgreSQL",
+        ] {
+            #expect(output.contains(expected), "missing \(expected)")
+        }
+        #expect(!output.contains(" failed"), "\(outcome)")
+        let folder = try #require(Self.clusterFolder(in: output))
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+
+    @Test func loadsTheSampleIntoAGivenDatabaseOnce() async throws {
+        let database = try await TestServer.database()
+        let first = try await Reimburse.run(
+            "demo", "--customers", "60", "--database-url", database.conninfo, timeout: .seconds(120))
+        #expect(first.exitCode == 0, "\(first)")
+        #expect(first.standardOutput.contains("using the database you named"), "\(first)")
+        let counts = try await database.withConnection { connection in
+            try connection.query(
+                "SELECT state, count(*) FROM reimbursement_job GROUP BY state ORDER BY state"
+            ) { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
+        }
+        #expect(counts == ["succeeded 4"])
+        let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM customer") }
+        #expect(customers == 60)
+
+        let second = try await Reimburse.run("demo", "--customers", "60", "--database-url", database.conninfo)
+        #expect(second.exitCode == 65, "\(second)")
+        #expect(second.errorLines.count == 1, "\(second)")
+        #expect(second.standardError.contains("company DEMF, GBSI, USMF already exists"), "\(second)")
+    }
+
+    @Test func ctrlCStopsAndRemovesThePrivateServer() async throws {
+        // Many customers, so the demo is still loading when the signal arrives.
+        let child = try Reimburse.start(["demo", "--customers", "400000"])
+        let started = try await child.waitForOutput(containing: "started a private PostgreSQL", timeout: .seconds(60))
+        #expect(started, "\(child.standardError)")
+        child.send(SIGINT)
+        let outcome = try await child.wait(timeout: .seconds(60))
+        #expect(outcome.exitCode == 130, "\(outcome)")
+        #expect(outcome.standardError.contains("interrupted"), "\(outcome)")
+        let folder = try #require(Self.clusterFolder(in: outcome.standardOutput))
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+
+    @Test func tooFewCustomersIsAUsageError() async throws {
+        let outcome = try await Reimburse.run("demo", "--customers", "5")
+        #expect(outcome.exitCode == 64, "\(outcome)")
+        #expect(outcome.standardError.contains("--customers"), "\(outcome)")
+    }
+
+    /// "started a private PostgreSQL 15.x (...) in /tmp/reimburse-demo-XXXXXX (1.2 s)"
+    static func clusterFolder(in output: String) -> String? {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("started a private PostgreSQL") }),
+              let range = line.range(of: " in /")
+        else { return nil }
+        let rest = line[line.index(after: range.lowerBound)...].dropFirst(2)
+        return String(rest.prefix { $0 != " " })
+    }
+}
