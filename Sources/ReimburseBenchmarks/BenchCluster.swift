@@ -80,8 +80,8 @@ struct BenchCluster {
         var lines = ["server: " + (try connection.textValue("SELECT version()"))]
         let names = Self.parameters.keys.sorted()
         let rows = try connection.query(
-            "SELECT name, setting, coalesce(unit, '') FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name", names
-        ) { row in "\(try row.decode(String.self, at: 0))=\(try row.decode(String.self, at: 1))\(try row.decode(String.self, at: 2))" }
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name", names
+        ) { row in "\(try row.decode(String.self, at: 0))=\(try row.decode(String.self, at: 1))" }
         lines.append("settings: " + rows.joined(separator: " "))
         return lines
     }

@@ -126,17 +126,25 @@ struct ChildProcess {
         return nil
     }
 
+    /// Waits for the exit, polling VmHWM every 20 ms: wait4's ru_maxrss is no use here, because
+    /// a posix_spawn child shares (and is charged) the parent's memory until it execs, so it
+    /// reports the benchmark's own size, not the daemon's.
     func wait() throws -> Exit {
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw BenchmarkError("wait4: \(String(cString: strerror(errno)))") }
+        var peak = 0
+        while true {
+            if let current = peakResidentKilobytes() { peak = max(peak, current) }
+            let reaped = wait4(pid, &status, WNOHANG, &usage)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { throw BenchmarkError("wait4: \(String(cString: strerror(errno)))") }
+            usleep(20_000)
         }
         let ended = ContinuousClock.now
         func seconds(_ value: timeval) -> Double { Double(value.tv_sec) + Double(value.tv_usec) / 1e6 }
         return Exit(
             exitCode: (status >> 8) & 0xff, signaled: (status & 0x7f) != 0,
-            seconds: Stopwatch.seconds(ended - started), maxRSSKilobytes: usage.ru_maxrss,
+            seconds: Stopwatch.seconds(ended - started), maxRSSKilobytes: peak,
             userSeconds: seconds(usage.ru_utime), systemSeconds: seconds(usage.ru_stime))
     }
 }

@@ -56,7 +56,7 @@ struct LargeScenario {
         let (counts, loadSeconds) = try Stopwatch.time {
             try DataGenerator(seed: seed).load(companies: ["BIG"], customersPerCompany: customers, on: connection)
         }
-        let (_, vacuumSeconds) = try Stopwatch.time { try connection.execute("VACUUM ANALYZE") }
+        let (_, vacuumSeconds) = try Stopwatch.time { try connection.execute(DataGenerator.analyzeSQL) }
         report("  load (COPY): \(Format.grouped(counts.customers)) customers, \(Format.grouped(counts.vendors)) vendors, "
             + "\(Format.grouped(counts.transactions)) open transactions in \(Format.seconds(loadSeconds)) "
             + "(\(Format.grouped(Int(Double(counts.customers + counts.vendors + counts.transactions) / loadSeconds))) rows/s); "
@@ -91,7 +91,6 @@ struct LargeScenario {
         let daemon = try launcher.start(
             conninfo: bench.conninfo(database), workers: 1, exitWhenIdle: true, chunkSize: chunkSize,
             logName: "large-\(customers)-\(chunkSize ?? 500)")
-        // Poll VmHWM as a cross-check of wait4's ru_maxrss.
         let exit = try daemon.wait()
         let walBytes = try connection.intValue("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint", walBefore)
         if profile {

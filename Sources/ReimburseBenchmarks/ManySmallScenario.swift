@@ -28,7 +28,7 @@ struct ManySmallScenario {
             let ids = workers.flatMap { count in (0..<companies).map { "W\(count)C\(DataGenerator.padded($0))" } }
             try DataGenerator.createCompanies(ids, on: connection)
             _ = try DataGenerator(seed: seed).load(companies: ids, customersPerCompany: customers, on: connection)
-            try connection.execute("VACUUM ANALYZE")
+            try connection.execute(DataGenerator.analyzeSQL)
         }
         report("  load (COPY) and VACUUM ANALYZE: \(Format.seconds(loadSeconds))")
         var results: [Result] = []
@@ -91,7 +91,7 @@ struct LatencyScenario {
         let ids = (0..<jobs).map { "L\(DataGenerator.padded($0))" }
         try DataGenerator.createCompanies(ids, on: connection)
         _ = try DataGenerator(seed: seed).load(companies: ids, customersPerCompany: 5, on: connection)
-        try connection.execute("VACUUM ANALYZE")
+        try connection.execute(DataGenerator.analyzeSQL)
         let daemon = try launcher.start(
             conninfo: bench.conninfo(database), workers: 2, exitWhenIdle: false, chunkSize: nil, logName: "latency")
         var reaped = false

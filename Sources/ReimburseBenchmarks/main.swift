@@ -26,7 +26,7 @@ struct Options {
 
     static let usage = """
         usage: reimburse-bench [engine|large|many-small|latency|all] [--smoke] [--customers N[,N...]]
-               [--chunk-sizes 500,2000] [--profile] [--companies N] [--customers-per-company N]
+               [--chunk-sizes 500,2000] [--profile] [--analyze-empty] [--companies N] [--customers-per-company N]
                [--workers 1,2,4] [--jobs N] [--seed S] [--pg name=value]
         """
 
@@ -59,6 +59,7 @@ struct Options {
             case "--customers-per-company": options.customersPerCompany = try integers(try value())[0]
             case "--chunk-sizes", "--chunk-size": options.chunkSizes = try integers(try value()).map { $0 }
             case "--profile": options.profile = true
+            case "--analyze-empty": DataGenerator.analyzeSQL = "VACUUM ANALYZE"
             case "--companies": options.companies = try integers(try value())[0]
             case "--workers": options.workers = try integers(try value())
             case "--jobs": options.jobs = try integers(try value())[0]
