@@ -21,9 +21,12 @@ struct BulkTableWriter {
             return
         }
         let stage = "reimburse_stage_\(table)"
+        // Only the written columns, with their types (domains included) and no constraints:
+        // `LIKE` would copy NOT NULL of the columns left out (the identity `id` of skips and
+        // proposals) without their identity default, and every staged row would fail.
         try connection.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS \(stage)
-              (LIKE \(table) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+            CREATE TEMPORARY TABLE IF NOT EXISTS \(stage) ON COMMIT DELETE ROWS
+                AS SELECT \(columnList) FROM \(table) WITH NO DATA
             """)
         try connection.copyIn("COPY \(stage) (\(columnList)) FROM STDIN") { writer in
             for row in rows { try writer.row(values: row) }
