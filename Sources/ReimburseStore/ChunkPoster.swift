@@ -125,7 +125,7 @@ struct ChunkPoster {
                 vendorAccount = account
                 created = false
             case .createOneTime:
-                vendorAccount = numbers.next("one_time_vendor")
+                vendorAccount = try numbers.next("one_time_vendor")
                 created = true
                 vendorRows.append([
                     job.companyID, vendorAccount, customer.name, company.oneTimeVendorGroup.isEmpty ? nil : company.oneTimeVendorGroup,
@@ -135,8 +135,8 @@ struct ChunkPoster {
             for reimbursement in reimbursements {
                 let reimbursementID = ids.nextReimbursement()
                 let invoiceID = ids.nextVendorInvoice()
-                let voucher = numbers.next("reimbursement_voucher")
-                let invoiceNumber = numbers.next("vendor_invoice")
+                let voucher = try numbers.next("reimbursement_voucher")
+                let invoiceNumber = try numbers.next("vendor_invoice")
                 reimbursementRows.append([
                     job.companyID, reimbursementID, job.id, customer.account, vendorAccount, created,
                     reimbursement.currency, reimbursement.amount, reimbursement.amountAccounting, voucher,

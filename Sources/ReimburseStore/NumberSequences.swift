@@ -10,8 +10,11 @@ struct NumberSequences {
         var width: Int
         var taken: Int64 = 0
 
-        mutating func next() -> String {
-            let value = nextValue + taken
+        /// The next number, or nil when the value after it would not fit `next_value` (bigint):
+        /// handing it out would leave a `next_value` that cannot be saved.
+        mutating func next() -> String? {
+            let (value, overflow) = nextValue.addingReportingOverflow(taken)
+            guard !overflow, value < Int64.max else { return nil }
             taken += 1
             let digits = String(value)
             let padding = max(0, width - digits.count)
@@ -39,8 +42,16 @@ struct NumberSequences {
         return NumberSequences(companyID: companyID, sequences: sequences)
     }
 
-    mutating func next(_ name: String) -> String {
-        sequences[name]!.next()
+    /// The next number of sequence `name`. Throws when the sequence is exhausted, so that the
+    /// chunk rolls back and the job fails with a message instead of a trap or an SQL overflow.
+    mutating func next(_ name: String) throws -> String {
+        guard let number = sequences[name]?.next() else {
+            throw JobFailure(
+                "company \(companyID): number sequence '\(name)' is exhausted (next_value reached \(Int64.max), "
+                    + "the largest bigint); start a new series in number_sequence (a new prefix and a lower "
+                    + "next_value) and retry the job")
+        }
+        return number
     }
 
     /// Writes back what was taken, in one statement.
