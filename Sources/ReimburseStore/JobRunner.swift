@@ -24,6 +24,8 @@ public struct JobRunnerConfiguration: Sendable {
     public var leaseDuration: Duration
     /// A chunk waiting longer than this for a lock gives up with a transient error, so one
     /// long transaction elsewhere cannot hold a worker indefinitely.
+    /// Sub-second values are honoured (rounded up to whole milliseconds); zero means no limit,
+    /// as for PostgreSQL's `lock_timeout`.
     public var lockTimeout: Duration
 
     public init(chunkSize: Int = 500, leaseDuration: Duration = .seconds(30), lockTimeout: Duration = .seconds(10)) {
@@ -161,7 +163,7 @@ public final class JobRunner {
         return try connection.transaction { connection in
             try connection.execute(
                 "SELECT set_config('lock_timeout', $1, true)",
-                "\(configuration.lockTimeout.components.seconds * 1000)ms")
+                "\(configuration.lockTimeout.postgresMilliseconds)ms")
             let status = try connection.query("""
                 SELECT cancel_requested FROM reimbursement_job
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
@@ -195,7 +197,7 @@ public final class JobRunner {
                        heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $6)
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
                 """, lease.jobID, lease.token, last.account, done + customers.count, newTally.resultJSON(),
-                String(configuration.leaseDuration.components.seconds))
+                configuration.leaseDuration.postgresSeconds)
             guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
             return .advanced(lastCustomer: last.account, tally: newTally, count: customers.count)
         }

@@ -102,7 +102,7 @@ public enum JobStateStore {
                        lease_expires_at = now() + make_interval(secs => $4), heartbeat_at = now()
                  WHERE id = $1 AND state = 'queued' AND NOT cancel_requested
                 RETURNING company_id
-                """, jobID, owner, token, String(leaseDuration.components.seconds)) { try $0.decode(String.self, at: 0) }
+                """, jobID, owner, token, leaseDuration.postgresSeconds) { try $0.decode(String.self, at: 0) }
             guard let companyID = rows.first else { return nil }
             let lease = JobLease(jobID: jobID, companyID: companyID, token: token, owner: owner)
             try recordAttempt(lease, on: connection)

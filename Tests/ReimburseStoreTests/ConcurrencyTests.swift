@@ -1,0 +1,161 @@
+import Foundation
+import Postgres
+import ReimburseEngine
+import ReimburseStore
+import ReimburseTestSupport
+import Synchronization
+import Testing
+
+/// A chunk decides on locked customers: other sessions cannot add or settle their transactions
+/// half-way, and a chunk does not wait forever on someone else's lock.
+@Suite("Concurrency")
+struct ConcurrencyTests {
+    /// The chunk's customer lock (the loader's `FOR UPDATE OF c`, taken by session A) makes a
+    /// payment insert for that customer wait (session B gives up after its lock_timeout),
+    /// while customers outside the chunk are not blocked.
+    @Test func aLockedCustomerBlocksNewTransactions() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try LedgerFixture.company("LOCK", on: connection)
+            try LedgerFixture.customer("LOCK", "C1", on: connection)
+            try LedgerFixture.customer("LOCK", "C2", on: connection)
+            try LedgerFixture.transaction("LOCK", "C1", amount: "-10", on: connection)
+            try connection.execute("BEGIN")
+            try connection.execute(
+                "SELECT account FROM customer c WHERE c.company_id = 'LOCK' AND c.account = 'C1' FOR UPDATE OF c")
+        }
+        let outcome = try await database.withNewConnection { other -> [String] in
+            try other.execute("SET lock_timeout = '200ms'")
+            var seen: [String] = []
+            do {
+                try LedgerFixture.transaction("LOCK", "C1", amount: "-5", on: other)
+                seen.append("C1 inserted")
+            } catch let error as PostgresError {
+                seen.append("C1 \(error.sqlState ?? "?")")
+            }
+            // A customer outside the chunk is free.
+            try LedgerFixture.transaction("LOCK", "C2", amount: "-5", on: other)
+            seen.append("C2 inserted")
+            return seen
+        }
+        #expect(outcome == ["C1 \(SQLState.lockNotAvailable)", "C2 inserted"])
+        try await database.withConnection { connection in
+            try connection.execute("COMMIT")
+            #expect(try Store.count("SELECT count(*) FROM customer_transaction WHERE customer_account = 'C1'",
+                                    on: connection) == 1)
+        }
+    }
+
+    /// A job runs while another session keeps inserting payments for the same customers: each
+    /// payment is either reimbursed in full with its customer or left fully open, never half;
+    /// the ledger stays balanced.
+    @Test func paymentsInsertedDuringAJobAreEitherIncludedOrLeftOpen() async throws {
+        let database = try await TestServer.database()
+        let customers = 120
+        let job = try await database.withConnection { connection in
+            try LedgerFixture.company("RACE", on: connection)
+            for index in 1...customers {
+                let account = String(format: "R%03d", index)
+                try LedgerFixture.customer("RACE", account, on: connection)
+                try LedgerFixture.transaction("RACE", account, amount: "-10", on: connection)
+            }
+            return try LedgerFixture.job("RACE", on: connection)
+        }
+        let finished = Atomic<Bool>(false)
+        async let inserted: Int = database.withNewConnection { other in
+            var count = 0
+            // Keep writing until the job is done; each payment waits while its customer's chunk
+            // holds the lock.
+            while !finished.load(ordering: .acquiring) && count < 5000 {
+                let account = String(format: "R%03d", (count * 37) % customers + 1)
+                try LedgerFixture.transaction("RACE", account, amount: "-1.25", ledgerAccount: "1300", on: other)
+                count += 1
+            }
+            return count
+        }
+        try await database.withConnection { connection in
+            defer { finished.store(true, ordering: .releasing) }
+            try Store.run(job, chunkSize: 5, on: connection)
+        }
+        let payments = try await inserted
+        #expect(payments > 0)
+        try await database.withConnection { connection in
+            try PostingAudit.expectConsistent(company: "RACE", on: connection)
+            // Every credit is either untouched or fully settled by this job.
+            #expect(try Store.count("""
+                SELECT count(*) FROM customer_transaction c
+                 WHERE c.company_id = 'RACE' AND c.amount < 0
+                   AND NOT (c.settled_amount = 0
+                            OR (c.settled_amount = c.amount AND EXISTS (
+                                SELECT 1 FROM customer_settlement s WHERE s.credit_transaction_id = c.id AND s.job_id = $1)))
+                """, job, on: connection) == 0)
+            // Each customer was reimbursed once, for exactly what it held when its chunk ran:
+            // its first credit and none or some of the payments; the rest are open.
+            #expect(try Store.count(
+                "SELECT count(*) FROM reimbursement WHERE job_id = $1", job, on: connection) == customers)
+            #expect(try Store.count("""
+                SELECT count(*) FROM customer_transaction c
+                 WHERE c.company_id = 'RACE' AND c.amount = -10 AND c.settled_amount <> c.amount
+                """, on: connection) == 0)
+            let result = try #require(try Store.result(of: job, on: connection))
+            #expect(result.reimbursed == customers)
+            let sum = try connection.queryValue(String.self, "SELECT sum(amount)::text FROM reimbursement WHERE job_id = $1", job)
+            #expect(sum.flatMap(Money.init(exactly:)) == result.total("USD"))
+        }
+    }
+
+    /// A chunk that cannot get its locks within the configured lock timeout gives up with
+    /// SQLSTATE 55P03 (which the daemon retries) and writes nothing; the job continues once
+    /// retried.
+    @Test func aChunkGivesUpAfterItsLockTimeout() async throws {
+        let database = try await TestServer.database()
+        let job = try await database.withConnection { connection in
+            try LedgerFixture.company("WAIT", on: connection)
+            for account in ["C1", "C2", "C3"] {
+                try LedgerFixture.customer("WAIT", account, on: connection)
+                try LedgerFixture.transaction("WAIT", account, amount: "-10", on: connection)
+            }
+            return try LedgerFixture.job("WAIT", on: connection)
+        }
+        // Another session settles part of C2's credit in a long transaction.
+        let holder = DedicatedThread(name: "lock-holder")
+        defer { holder.shutdown() }
+        let release = Atomic<Bool>(false)
+        let locked = Atomic<Bool>(false)
+        let conninfo = database.server.conninfo
+        let name = database.name
+        async let held: Void = holder.run {
+            let other = try PostgresConnection(conninfo: conninfo, overrides: ["dbname": name])
+            try other.execute("BEGIN")
+            try other.execute("UPDATE customer SET name = 'busy' WHERE company_id = 'WAIT' AND account = 'C2'")
+            locked.store(true, ordering: .releasing)
+            let deadline = Date().addingTimeInterval(5)
+            while !release.load(ordering: .acquiring) && Date() < deadline { usleep(5000) }
+            try other.execute("COMMIT")
+        }
+        try await database.withConnection { connection in
+            while !locked.load(ordering: .acquiring) { usleep(1000) }
+            let lease = try #require(try JobStateStore.claim(
+                jobID: job, owner: "test", leaseDuration: .seconds(30), on: connection))
+            let runner = Store.runner(connection, chunkSize: 1, lockTimeout: .milliseconds(300))
+            let began = Date()
+            let error = #expect(throws: PostgresError.self) { _ = try runner.run(lease) }
+            let waited = Date().timeIntervalSince(began)
+            release.store(true, ordering: .releasing)
+            #expect(error?.sqlState == SQLState.lockNotAvailable)
+            #expect(waited < 3, "waited \(waited) s for a 300 ms lock timeout")
+            // C1 was committed in its own chunk; C2's chunk left nothing.
+            #expect(try Store.rows("SELECT customer_account FROM reimbursement", on: connection) == ["C1"])
+            try JobStateStore.retryOrFail(lease, error: error?.description ?? "", backoff: .zero, on: connection)
+        }
+        try await held
+        try await database.withConnection { connection in
+            #expect(try Store.state(of: job, on: connection) == "queued")
+            try Store.run(job, on: connection)
+            #expect(try Store.rows("SELECT customer_account FROM reimbursement ORDER BY 1", on: connection)
+                == ["C1", "C2", "C3"])
+            #expect(try Store.result(of: job, on: connection)?.reimbursed == 3)
+            try PostingAudit.expectConsistent(company: "WAIT", on: connection)
+        }
+    }
+}
