@@ -68,20 +68,31 @@ enum JobQueue {
         case lostRace
     }
 
+    /// How long a claim waits for the job's advisory lock. The previous holder lets go right
+    /// after it commits the job's new state (a graceful release, a rescue), a moment later;
+    /// a holder that keeps it longer is not ours to wait for.
+    static let advisoryLockWait = "2s"
+
     static func claimOnce(owner: String, leaseDuration: Duration, on connection: PostgresConnection) throws -> ClaimAttempt {
         var lockedJob: Int64?
+        var pickedCompany: String?
+        var waitingForHolder = false
         do {
             return try connection.transaction { connection -> ClaimAttempt in
                 guard let companyID = try connection.queryValue(String.self, pickCompanySQL) else {
                     return .nothingRunnable
                 }
+                pickedCompany = companyID
                 let token = UUID()
                 guard let jobID = try connection.queryValue(
-                    Int64.self, claimJobSQL, companyID, owner, token, String(leaseDuration.components.seconds))
+                    Int64.self, claimJobSQL, companyID, owner, token, seconds(leaseDuration))
                 else { return .lostRace }
-                guard try connection.queryValue(
-                    Bool.self, "SELECT pg_try_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, jobID) == true
-                else { throw PostgresError(kind: .server, sqlState: SQLState.lockNotAvailable, message: "job \(jobID) is still held") }
+                // Wait a moment rather than fail at once: between a holder's commit of the
+                // job's new state and its unlock there is a round trip.
+                waitingForHolder = true
+                try connection.execute("SELECT set_config('lock_timeout', $1, true)", advisoryLockWait)
+                try connection.execute("SELECT pg_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, jobID)
+                waitingForHolder = false
                 lockedJob = jobID
                 try connection.execute(
                     "UPDATE reimbursement_company_queue SET last_claimed_at = clock_timestamp() WHERE company_id = $1",
@@ -95,6 +106,16 @@ enum JobQueue {
         {
             // The second guard: another claimer won the race for this company.
             if let lockedJob { unlock(jobID: lockedJob, on: connection) }
+            return .lostRace
+        } catch let error as PostgresError where waitingForHolder && error.sqlState == SQLState.lockNotAvailable {
+            // The job's previous holder still has it (its session lives on). Send the company to
+            // the back of the line, so that this job does not stall every other company's, and
+            // try the others; the job is claimed again once the holder is gone.
+            if let pickedCompany {
+                _ = try? connection.execute(
+                    "UPDATE reimbursement_company_queue SET last_claimed_at = clock_timestamp() WHERE company_id = $1",
+                    pickedCompany)
+            }
             return .lostRace
         } catch {
             if let lockedJob { unlock(jobID: lockedJob, on: connection) }
@@ -115,10 +136,41 @@ enum JobQueue {
         var leaseExpired: Bool
     }
 
-    /// Running jobs whose holder is gone: the lease expired (the worker hangs) or the holder's
-    /// session advisory lock is free (its connection died). Each is put back in the queue,
+    /// Lease durations as exact seconds for `make_interval(secs => ...)`.
+    static func seconds(_ duration: Duration) -> String {
+        String(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
+    /// Ends the sessions that still hold the advisory lock of a job whose lease expired: a hung
+    /// worker (or a frozen process) that no longer renews its lease. Its chunk in flight rolls
+    /// back with its session, and its lock goes, so that the job can be taken over. Fenced:
+    /// only while the job is still running under that token with its lease expired.
+    static let endHungHolderSQL = """
+        SELECT coalesce(bool_and(pg_terminate_backend(l.pid)), false)
+          FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid = ($1::int)::oid AND l.objid = (($2 % 2147483647)::int)::oid
+           AND l.pid <> pg_backend_pid()
+           AND EXISTS (SELECT 1 FROM reimbursement_job j
+                        WHERE j.id = $2 AND j.state = 'running' AND j.lease_token = $3 AND j.lease_expires_at < now())
+        """
+
+    /// Running jobs whose holder is gone: the holder's session advisory lock is free (its
+    /// connection died, or it let go without recording why). Each is put back in the queue,
     /// fenced on the old token; it resumes from its checkpoint on the next claim.
+    ///
+    /// A job whose lease expired while its holder's session still holds the lock (the worker
+    /// hangs) has that session ended first; the job is put back in a later round, once the lock
+    /// is free. The lock is held while the job is put back, so no claimer can take it before
+    /// the attempt is closed.
     static func rescueAbandoned(on connection: PostgresConnection) throws -> [RunningJob] {
+        try rescueAbandoned(on: connection, endingHungHolders: { _ in })
+    }
+
+    static func rescueAbandoned(
+        on connection: PostgresConnection, endingHungHolders: (RunningJob) -> Void
+    ) throws -> [RunningJob] {
         let running = try connection.query("""
             SELECT id, company_id, lease_token, coalesce(lease_owner, ''), coalesce(lease_expires_at < now(), true)
               FROM reimbursement_job WHERE state = 'running'
@@ -130,13 +182,16 @@ enum JobQueue {
         }
         var rescued: [RunningJob] = []
         for job in running {
-            var holderGone = job.leaseExpired
-            if !holderGone {
-                holderGone = try connection.queryValue(
-                    Bool.self, "SELECT pg_try_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, job.id) ?? false
-                if holderGone { unlock(jobID: job.id, on: connection) }
+            let lockFree = try connection.queryValue(
+                Bool.self, "SELECT pg_try_advisory_lock($1, ($2 % 2147483647)::int)", advisoryNamespace, job.id) ?? false
+            guard lockFree else {
+                if job.leaseExpired,
+                   try connection.queryValue(Bool.self, endHungHolderSQL, advisoryNamespace, job.id, job.token) == true {
+                    endingHungHolders(job)
+                }
+                continue
             }
-            guard holderGone else { continue }
+            defer { unlock(jobID: job.id, on: connection) }
             let reset = try connection.transaction { connection -> Bool in
                 let updated = try connection.execute("""
                     UPDATE reimbursement_job
@@ -178,8 +233,7 @@ enum JobQueue {
                SET lease_expires_at = now() + make_interval(secs => $3), heartbeat_at = now()
               FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
              WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
-            """, leases.map(\.jobID), leases.map { $0.token.uuidString.lowercased() },
-            String(duration.components.seconds))
+            """, leases.map(\.jobID), leases.map { $0.token.uuidString.lowercased() }, seconds(duration))
     }
 
     /// Nothing running and nothing due within a minute: an `--exit-when-idle` daemon may stop.

@@ -40,10 +40,14 @@ final class DaemonState: Sendable {
         condition.unlock()
     }
 
-    /// Sleeps until woken or `timeout` passes.
-    func waitForWork(timeout: Duration) {
+    /// The current wake-up count. A worker reads it *before* it looks for work and hands it to
+    /// ``waitForWork(after:timeout:)``, so a wake-up that arrives while it looks is not lost.
+    var wakeGeneration: Int { shared.withLock { $0.wakeGeneration } }
+
+    /// Sleeps until woken after `generation` was read, or `timeout` passes. Returns at once when
+    /// a wake-up already came in since.
+    func waitForWork(after generation: Int, timeout: Duration) {
         condition.lock()
-        let generation = shared.withLock { $0.wakeGeneration }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let deadline = Date(timeIntervalSinceNow: max(0.001, seconds))
         while shared.withLock({ $0.wakeGeneration == generation && !$0.stopping }) {

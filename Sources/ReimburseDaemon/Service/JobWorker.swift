@@ -20,6 +20,9 @@ struct JobWorker: Sendable {
         var connection: PostgresConnection?
         var reconnectDelay: Duration = .milliseconds(250)
         while !state.isStopping {
+            // Read before looking for work: a notification that arrives while this worker
+            // claims (and finds nothing) must still wake it, not wait for the next poll.
+            let generation = state.wakeGeneration
             do {
                 if connection == nil || connection?.isConnected == false {
                     connection = try connect()
@@ -41,14 +44,15 @@ struct JobWorker: Sendable {
                 if let due = try JobQueue.secondsUntilNextDue(on: connection), due > 0, due < 3600 {
                     wait = min(wait, .milliseconds(Int64(due * 1000) + 5))
                 }
-                state.waitForWork(timeout: wait)
+                state.waitForWork(after: generation, timeout: wait)
             } catch {
                 logger.warning(
                     "database unavailable, retrying",
                     metadata: [LogMetadataKey.worker.rawValue: "\(index)", LogMetadataKey.error.rawValue: "\(error)",
                                "retry_in_ms": "\(reconnectDelay.milliseconds)"])
                 if connection?.isConnected == false { connection = nil }
-                state.waitForWork(timeout: reconnectDelay)
+                // A fresh generation: the listener's "connection restored" wake-up ends the wait.
+                state.waitForWork(after: state.wakeGeneration, timeout: reconnectDelay)
                 reconnectDelay = min(reconnectDelay * 2, .seconds(30))
             }
         }
@@ -57,10 +61,23 @@ struct JobWorker: Sendable {
     private func connect() throws -> PostgresConnection {
         let connection = try PostgresConnection(
             conninfo: configuration.conninfo, applicationName: "reimburse-worker-\(index)")
+        try Self.prepareSession(connection)
+        return connection
+    }
+
+    /// Session settings, again after every reconnect (a reset session has lost them).
+    static func prepareSession(_ connection: PostgresConnection) throws {
         // A session that idles inside a transaction holds back vacuum and locks: the server
         // ends it rather than let a stuck worker hurt everyone.
         try connection.execute("SELECT set_config('idle_in_transaction_session_timeout', '60s', false)")
-        return connection
+    }
+
+    /// How long a chunk may wait for a row lock before it gives up with a transient error.
+    /// A waiting chunk shows no progress and its lease is not renewed, so the wait must end
+    /// well before the lease does: otherwise the job is taken for abandoned while its worker
+    /// merely waits. Whole seconds, as the runner sets `lock_timeout` in whole seconds.
+    static func lockTimeout(forLease lease: Duration) -> Duration {
+        .seconds(max(1, min(10, lease.components.seconds / 3)))
     }
 
     private func run(_ lease: JobLease, on connection: PostgresConnection) {
@@ -71,17 +88,27 @@ struct JobWorker: Sendable {
         let started = ContinuousClock.now
         state.took(lease, worker: index)
         Counter(label: "reimburse_jobs_claimed_total").increment()
+        // The job's advisory lock belongs to this session. After a reconnect the new session
+        // does not hold it (the old one took it along): unlocking there would only warn.
+        let session = connection.backendPID
         defer {
-            JobQueue.unlock(jobID: lease.jobID, on: connection)
+            if connection.isConnected && connection.backendPID == session {
+                JobQueue.unlock(jobID: lease.jobID, on: connection)
+            }
             state.released(worker: index)
         }
-        let attempt = (try? connection.queryValue(Int.self, "SELECT attempts FROM reimbursement_job WHERE id = $1", lease.jobID)) ?? nil
-        logger[metadataKey: .attempt] = "\(attempt ?? 0)"
+        let counts = try? connection.query(
+            "SELECT attempts, max_attempts FROM reimbursement_job WHERE id = $1", lease.jobID
+        ) { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) }.first
+        let attempt = counts?.0 ?? 1
+        let maxAttempts = counts?.1 ?? Int.max
+        logger[metadataKey: .attempt] = "\(attempt)"
         logger.info("job started")
         let runner = JobRunner(
             connection: connection,
             configuration: JobRunnerConfiguration(
-                chunkSize: configuration.chunkSize, leaseDuration: configuration.leaseDuration),
+                chunkSize: configuration.chunkSize, leaseDuration: configuration.leaseDuration,
+                lockTimeout: Self.lockTimeout(forLease: configuration.leaseDuration)),
             logger: logger)
         let state = self.state
         let index = self.index
@@ -102,8 +129,8 @@ struct JobWorker: Sendable {
             fail(lease, message: failure.description, connection: connection, logger: logger)
         } catch let lost as LeaseLost {
             logger.warning("\(lost.description); this worker's work on it was rolled back")
-        } catch let error as PostgresError where error.isTransient {
-            retry(lease, error: error, attempt: attempt ?? 1, connection: connection, logger: logger)
+        } catch let error as PostgresError where error.isRetryable {
+            retry(lease, error: error, attempt: attempt, maxAttempts: maxAttempts, connection: connection, logger: logger)
         } catch let error as PostgresError {
             // The server refused something that is not a race: bad data the rules did not
             // catch. It will not get better by retrying.
@@ -124,14 +151,25 @@ struct JobWorker: Sendable {
     }
 
     private func retry(
-        _ lease: JobLease, error: PostgresError, attempt: Int, connection: PostgresConnection, logger: Logger
+        _ lease: JobLease, error: PostgresError, attempt: Int, maxAttempts: Int, connection: PostgresConnection,
+        logger: Logger
     ) {
-        let delay = RetryPolicy().delay(afterAttempt: attempt)
-        logger.warning(
-            "transient error, job goes back to the queue",
-            metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
         do {
-            if !connection.isConnected { try connection.reconnect() }
+            if !connection.isConnected {
+                try connection.reconnect()
+                try Self.prepareSession(connection)
+            }
+            // The last attempt: the job fails for good, and its attempt is recorded as failed,
+            // not as a retry that will never come.
+            guard attempt < maxAttempts else {
+                fail(lease, message: "gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
+                     connection: connection, logger: logger)
+                return
+            }
+            let delay = RetryPolicy().delay(afterAttempt: attempt)
+            logger.warning(
+                "transient error, job goes back to the queue",
+                metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
             try JobStateStore.retryOrFail(lease, error: error.description, backoff: delay, on: connection)
         } catch {
             // The database is away: the lease runs out, or the advisory lock vanished with the
@@ -148,6 +186,16 @@ struct JobWorker: Sendable {
             "skipped": "\(tally.skipped.values.reduce(0, +))",
             LogMetadataKey.durationMilliseconds.rawValue: "\(elapsed.milliseconds)",
         ]
+    }
+}
+
+extension PostgresError {
+    /// Worth another attempt later: what the driver calls transient (a lost connection, a
+    /// deadlock, a serialization failure, a server shutting down), and a wait that timed out
+    /// (`lock_timeout`, `statement_timeout`, a cancelled statement): those say nothing about
+    /// the job, only about what else was going on.
+    var isRetryable: Bool {
+        isTransient || sqlState == SQLState.lockNotAvailable || sqlState == SQLState.queryCanceled
     }
 }
 

@@ -78,14 +78,21 @@ struct QueueSupervisor: Sendable {
                     connection = nil
                 }
                 _ = notifier.status("waiting for the database: \(error)")
-                state.waitForWork(timeout: reconnectDelay)
+                state.waitForWork(after: state.wakeGeneration, timeout: reconnectDelay)
                 reconnectDelay = min(reconnectDelay * 2, .seconds(10))
             }
         }
     }
 
     private func housekeeping(on connection: PostgresConnection) throws {
-        let rescued = try JobQueue.rescueAbandoned(on: connection)
+        let rescued = try JobQueue.rescueAbandoned(on: connection) { job in
+            logger.warning(
+                "lease expired while the holder's session lives on: ended that session so the job can be taken over",
+                metadata: [
+                    LogMetadataKey.job.rawValue: "\(job.id)", LogMetadataKey.company.rawValue: "\(job.companyID)",
+                    "previous_owner": "\(job.owner)",
+                ])
+        }
         for job in rescued {
             logger.warning(
                 "rescued a job whose worker is gone",
