@@ -21,7 +21,7 @@ struct ChunkLoader {
     /// elsewhere while the chunk decides and posts.
     static let customersSQL = """
         SELECT c.account, coalesce(c.name, ''), c.customer_group, c.currency, coalesce(c.address, ''),
-               c.on_hold, c.vendor_account,
+               c.on_hold, c.vendor_account, c.name IS NULL, c.address IS NULL,
                (c.vendor_account IS NOT NULL AND EXISTS (
                     SELECT 1 FROM vendor v WHERE v.company_id = c.company_id AND v.account = c.vendor_account)),
                (SELECT min(v.account) FROM vendor v
@@ -62,24 +62,42 @@ struct ChunkLoader {
             job.approvesJobID) ?? 0
     }
 
+    /// One chunk: the customers in account order with their open transactions, an approval's
+    /// proposals per customer, and which customers have no name or address (the engine sees
+    /// them as empty text; a one-time vendor created for them copies the NULL).
+    struct Chunk {
+        var customers: [CustomerFacts] = []
+        var proposals: [String: [ReimbursementProposal]] = [:]
+        var withoutName: Set<String> = []
+        var withoutAddress: Set<String> = []
+    }
+
     /// The next chunk after `after` (nil: from the start), at most `limit` customers.
-    func load(after: String?, limit: Int) throws -> (customers: [CustomerFacts], proposals: [String: [ReimbursementProposal]]) {
+    func load(after: String?, limit: Int) throws -> Chunk {
+        var chunk = Chunk()
+        var withoutName: Set<String> = []
+        var withoutAddress: Set<String> = []
         var customers = try connection.query(
             Self.customersSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
         ) { row in
-            CustomerFacts(
-                account: try row.decode(at: 0),
+            let account: String = try row.decode(at: 0)
+            if try row.decode(Bool.self, at: 7) { withoutName.insert(account) }
+            if try row.decode(Bool.self, at: 8) { withoutAddress.insert(account) }
+            return CustomerFacts(
+                account: account,
                 name: try row.decode(at: 1),
                 group: try row.decode(String?.self, at: 2),
                 currency: try row.decode(at: 3),
                 address: try row.decode(at: 4),
                 onHold: try row.decode(at: 5),
                 vendorAccount: try row.decode(String?.self, at: 6),
-                vendorAccountExists: try row.decode(at: 7),
-                existingOneTimeVendor: try row.decode(String?.self, at: 8),
+                vendorAccountExists: try row.decode(at: 9),
+                existingOneTimeVendor: try row.decode(String?.self, at: 10),
                 transactions: [])
         }
-        guard !customers.isEmpty else { return ([], [:]) }
+        guard !customers.isEmpty else { return chunk }
+        chunk.withoutName = withoutName
+        chunk.withoutAddress = withoutAddress
         let accounts = customers.map(\.account)
         var index: [String: Int] = [:]
         index.reserveCapacity(customers.count)
@@ -101,7 +119,6 @@ struct ChunkLoader {
                 markedForSettlement: try row.decode(at: 8)))
         }
 
-        var proposals: [String: [ReimbursementProposal]] = [:]
         if let approved = job.approvesJobID {
             let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, accounts) { row in
                 (try row.decode(String.self, at: 0), ReimbursementProposal(
@@ -111,8 +128,9 @@ struct ChunkLoader {
                     creditTransactionIds: try row.decode([Int64].self, at: 4),
                     vendorAccount: try row.decode(String?.self, at: 5)))
             }
-            for (account, proposal) in rows { proposals[account, default: []].append(proposal) }
+            for (account, proposal) in rows { chunk.proposals[account, default: []].append(proposal) }
         }
-        return (customers, proposals)
+        chunk.customers = customers
+        return chunk
     }
 }

@@ -8,6 +8,10 @@ struct ChunkPoster {
     let company: CompanyRules
     let postingDate: LocalDate
     let stagedWrites: Bool
+    /// Customers whose name or address is NULL: a one-time vendor copies the NULL, not the
+    /// empty text the engine sees.
+    var withoutName: Set<String> = []
+    var withoutAddress: Set<String> = []
 
     static let vendors = BulkTableWriter(
         table: "vendor",
@@ -128,8 +132,12 @@ struct ChunkPoster {
                 vendorAccount = try numbers.next("one_time_vendor")
                 created = true
                 vendorRows.append([
-                    job.companyID, vendorAccount, customer.name, company.oneTimeVendorGroup.isEmpty ? nil : company.oneTimeVendorGroup,
-                    customer.currency, customer.address, true, customer.account,
+                    job.companyID, vendorAccount,
+                    withoutName.contains(customer.account) ? nil : customer.name,
+                    company.oneTimeVendorGroup.isEmpty ? nil : company.oneTimeVendorGroup,
+                    customer.currency,
+                    withoutAddress.contains(customer.account) ? nil : customer.address,
+                    true, customer.account,
                 ])
             }
             for reimbursement in reimbursements {

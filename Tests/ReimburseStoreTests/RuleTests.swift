@@ -261,6 +261,32 @@ struct RuleTests {
         }
     }
 
+    /// Copying means copying: a customer without name or address gives a one-time vendor
+    /// without them, and a company without a one-time vendor group gives no group.
+    @Test func aOneTimeVendorCopiesMissingNameAndAddress() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try LedgerFixture.company("BARE", on: connection)
+            try connection.execute("UPDATE company SET one_time_vendor_group = NULL WHERE id = 'BARE'")
+            try connection.execute("INSERT INTO customer (company_id, account, currency) VALUES ('BARE', 'NONAME', 'SEK')")
+            try LedgerFixture.transaction("BARE", "NONAME", amount: "-10", on: connection)
+            try connection.execute("""
+                INSERT INTO customer (company_id, account, name, currency, address) VALUES ('BARE', 'EMPTY', '', 'SEK', '')
+                """)
+            try LedgerFixture.transaction("BARE", "EMPTY", amount: "-10", on: connection)
+            let job = try LedgerFixture.job("BARE", on: connection)
+            try Store.run(job, on: connection)
+            #expect(try Store.rows("""
+                SELECT account, name, vendor_group, currency, address, one_time, customer_account
+                  FROM vendor WHERE company_id = 'BARE' ORDER BY account
+                """, on: connection) == [
+                    "OTV-00000001||NULL|SEK||t|EMPTY",
+                    "OTV-00000002|NULL|NULL|SEK|NULL|t|NONAME",
+                ])
+            try PostingAudit.expectConsistent(company: "BARE", on: connection)
+        }
+    }
+
     @Test func summarizeFalsePostsOneReimbursementPerLedgerAccount() async throws {
         let database = try await TestServer.database()
         try await database.withConnection { connection in
