@@ -98,7 +98,12 @@ public final class JobRunner {
     }
 
     /// Claims one queued job directly and runs it to its end: the library entry point (one job
-    /// id in, its outcome out). A business error fails the job and is returned as its outcome.
+    /// id in, its outcome out; nil when the job is not queued).
+    ///
+    /// The job never stays `running` behind the caller's back once this returns or throws: a
+    /// business error (``JobFailure``) or data the database refuses fails the job; a wait or
+    /// race that may pass (a lock timeout, a deadlock, a lost connection) puts it back in the
+    /// queue, as a retry counted against `max_attempts`. The error is rethrown either way.
     public func runQueuedJob(id: Int64, owner: String = "library") throws -> JobRunOutcome? {
         guard let lease = try JobStateStore.claim(
             jobID: id, owner: owner, leaseDuration: configuration.leaseDuration, on: connection)
@@ -108,6 +113,18 @@ public final class JobRunner {
         } catch let failure as JobFailure {
             try JobStateStore.fail(lease, message: failure.description, tally: nil, on: connection)
             throw failure
+        } catch let error as PostgresError {
+            // Best effort: when the connection itself is gone, the lease runs out and the job
+            // is rescued; the caller hears about the original error.
+            if connection.isConnected {
+                if error.mayPassOnRetry {
+                    try? JobStateStore.retryOrFail(lease, error: error.description, backoff: .zero, on: connection)
+                } else {
+                    try? JobStateStore.fail(
+                        lease, message: "database rejected the posting: \(error)", tally: nil, on: connection)
+                }
+            }
+            throw error
         }
     }
 
@@ -172,7 +189,8 @@ public final class JobRunner {
             if cancelRequested { return .cancelled }
 
             let loader = ChunkLoader(connection: connection, job: job)
-            let (customers, proposals) = try loader.load(after: checkpoint, limit: configuration.chunkSize)
+            let chunk = try loader.load(after: checkpoint, limit: configuration.chunkSize)
+            let customers = chunk.customers
             guard let last = customers.last else { return .finished }
 
             var newTally = tally
@@ -180,7 +198,7 @@ public final class JobRunner {
             planned.reserveCapacity(customers.count)
             do {
                 for customer in customers {
-                    let plan = try planner.plan(customer, proposals: proposals[customer.account] ?? [])
+                    let plan = try planner.plan(customer, proposals: chunk.proposals[customer.account] ?? [])
                     try newTally.record(plan)
                     planned.append((customer, plan))
                 }
@@ -188,7 +206,8 @@ public final class JobRunner {
                 throw JobFailure("\(error)")
             }
             try ChunkPoster(
-                connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged
+                connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged,
+                withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress
             ).post(planned)
 
             let updated = try connection.execute("""
@@ -211,5 +230,13 @@ public final class JobRunner {
             logger.info("row-level security applies to this login: bulk writes go through staging tables")
         }
         return applies
+    }
+}
+
+extension PostgresError {
+    /// Worth another attempt: what the driver calls transient, and a wait that timed out
+    /// (`lock_timeout`, a cancelled statement), which says nothing about the job itself.
+    var mayPassOnRetry: Bool {
+        isTransient || sqlState == SQLState.lockNotAvailable || sqlState == SQLState.queryCanceled
     }
 }

@@ -156,6 +156,44 @@ struct ChunkingTests {
         #expect(snapshot == reference, "\(difference(snapshot, reference))")
     }
 
+    /// `cancel_requested` stops the job at the next chunk boundary: it is cancelled, keeps what
+    /// it posted, and counts it.
+    @Test func cancelStopsAtTheNextChunkAndKeepsWhatWasPosted() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try MixedLedger.build(on: connection)
+            let job = try LedgerFixture.job(MixedLedger.company, on: connection)
+            let lease = try #require(try JobStateStore.claim(
+                jobID: job, owner: "test", leaseDuration: .seconds(30), on: connection))
+            var chunks = 0
+            let outcome = try Store.runner(connection, chunkSize: 12).run(lease, shouldStop: {
+                if chunks == 2 {
+                    _ = try? connection.execute("UPDATE reimbursement_job SET cancel_requested = true WHERE id = $1", job)
+                }
+                chunks += 1
+                return false
+            })
+            guard case .cancelled(let tally) = outcome else {
+                Issue.record("expected cancelled, got \(outcome)")
+                return
+            }
+            #expect(tally.selected == 24)
+            #expect(tally.reimbursements == 12)
+            #expect(try Store.rows(
+                "SELECT state, customers_done, customers_total, finished_at IS NOT NULL FROM reimbursement_job WHERE id = $1",
+                job, on: connection) == ["cancelled|24|60|t"])
+            let result = try #require(try Store.result(of: job, on: connection))
+            #expect(result.selected == 24)
+            #expect(result.reimbursements == 12)
+            #expect(try Store.count("SELECT count(*) FROM reimbursement WHERE job_id = $1", job, on: connection) == 12)
+            #expect(try Store.rows("SELECT max(customer_account) FROM reimbursement_skip WHERE job_id = $1", job,
+                                   on: connection) == ["M021"])
+            #expect(try Store.rows("SELECT outcome FROM reimbursement_job_attempt WHERE job_id = $1", job, on: connection)
+                == ["cancelled"])
+            try PostingAudit.expectConsistent(company: MixedLedger.company, on: connection)
+        }
+    }
+
     /// A worker that dies between chunks: its job is rescued by hand (set back to queued, as
     /// the daemon's rescue does once the lease expired) and run again by another worker; the
     /// dead worker's lease can no longer write anything.

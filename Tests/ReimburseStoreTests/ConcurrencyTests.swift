@@ -158,4 +158,57 @@ struct ConcurrencyTests {
             try PostingAudit.expectConsistent(company: "WAIT", on: connection)
         }
     }
+
+    /// The library entry point never leaves a job `running` behind the caller's back: a lock
+    /// timeout puts it back in the queue (a retry), data the database refuses fails it.
+    @Test func theLibraryEntryPointLeavesNoJobRunning() async throws {
+        let database = try await TestServer.database()
+        let job = try await database.withConnection { connection in
+            try LedgerFixture.company("LIB", on: connection)
+            for account in ["C1", "C2"] {
+                try LedgerFixture.customer("LIB", account, on: connection)
+                try LedgerFixture.transaction("LIB", account, amount: "-10", on: connection)
+            }
+            let job = try LedgerFixture.job("LIB", on: connection)
+            // Another session holds C2.
+            try connection.execute("BEGIN")
+            try connection.execute("UPDATE customer SET name = 'busy' WHERE account = 'C2'")
+            return job
+        }
+        let error = try await database.withNewConnection { other in
+            do {
+                _ = try Store.runner(other, chunkSize: 1, lockTimeout: .milliseconds(200)).runQueuedJob(id: job)
+                return "no error"
+            } catch let error as PostgresError {
+                return error.sqlState ?? "?"
+            }
+        }
+        #expect(error == SQLState.lockNotAvailable)
+        try await database.withConnection { connection in
+            try connection.execute("COMMIT")
+            #expect(try Store.rows(
+                "SELECT state, attempts, lease_token IS NULL, customers_done FROM reimbursement_job WHERE id = $1", job,
+                on: connection) == ["queued|1|t|1"])
+            #expect(try Store.rows(
+                "SELECT outcome, error LIKE '%55P03%' FROM reimbursement_job_attempt WHERE job_id = $1", job,
+                on: connection) == ["retry|t"])
+            // The next call resumes after C1 ...
+            try Store.run(job, on: connection)
+            #expect(try Store.rows("SELECT customer_account FROM reimbursement ORDER BY 1", on: connection) == ["C1", "C2"])
+
+            // ... and a posting the database refuses fails the job with the database's reason.
+            try LedgerFixture.customer("LIB", "C3", on: connection)
+            try LedgerFixture.transaction("LIB", "C3", amount: "-10", on: connection)
+            try connection.executeScript("""
+                CREATE FUNCTION refuse_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'period closed' USING ERRCODE = 'check_violation'; END $$;
+                CREATE TRIGGER refuse_invoice BEFORE INSERT ON vendor_invoice FOR EACH ROW EXECUTE FUNCTION refuse_invoice();
+                """)
+            let refused = try LedgerFixture.job("LIB", on: connection)
+            #expect(throws: PostgresError.self) { _ = try Store.runner(connection).runQueuedJob(id: refused) }
+            let row = try Store.rows("SELECT state, last_error FROM reimbursement_job WHERE id = $1", refused, on: connection)
+            #expect(row.count == 1 && row[0].hasPrefix("failed|database rejected the posting: period closed"), "\(row)")
+            #expect(try Store.count("SELECT count(*) FROM reimbursement WHERE job_id = $1", refused, on: connection) == 0)
+        }
+    }
 }
