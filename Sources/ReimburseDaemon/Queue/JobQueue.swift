@@ -128,6 +128,12 @@ enum JobQueue {
             "SELECT pg_advisory_unlock($1, ($2 % 2147483647)::int)", advisoryNamespace, jobID)
     }
 
+    /// Wakes every daemon's workers: a job went back to the queue (a graceful release, a
+    /// rescue) and is runnable now. The insert trigger only covers new jobs.
+    static func announceRequeued(on connection: PostgresConnection) {
+        _ = try? connection.execute("SELECT pg_notify('reimbursement_job', 'requeued')")
+    }
+
     struct RunningJob: Sendable {
         var id: Int64
         var companyID: String

@@ -75,9 +75,9 @@ struct JobWorker: Sendable {
     /// How long a chunk may wait for a row lock before it gives up with a transient error.
     /// A waiting chunk shows no progress and its lease is not renewed, so the wait must end
     /// well before the lease does: otherwise the job is taken for abandoned while its worker
-    /// merely waits. Whole seconds, as the runner sets `lock_timeout` in whole seconds.
+    /// merely waits. A third of the lease, between 100 ms and 10 s.
     static func lockTimeout(forLease lease: Duration) -> Duration {
-        .seconds(max(1, min(10, lease.components.seconds / 3)))
+        min(.seconds(10), max(.milliseconds(100), lease / 3))
     }
 
     private func run(_ lease: JobLease, on connection: PostgresConnection) {
@@ -91,10 +91,13 @@ struct JobWorker: Sendable {
         // The job's advisory lock belongs to this session. After a reconnect the new session
         // does not hold it (the old one took it along): unlocking there would only warn.
         let session = connection.backendPID
+        var handedBack = false
         defer {
             if connection.isConnected && connection.backendPID == session {
                 JobQueue.unlock(jobID: lease.jobID, on: connection)
             }
+            // Other daemons learn of a job put back at once, not at their next poll.
+            if handedBack { JobQueue.announceRequeued(on: connection) }
             state.released(worker: index)
         }
         let counts = try? connection.query(
@@ -123,6 +126,7 @@ struct JobWorker: Sendable {
                 logger.info("job \(name)", metadata: summary(tally, elapsed: elapsed))
             case .interrupted(let tally):
                 try JobStateStore.release(lease, on: connection)
+                handedBack = true
                 logger.info("job released for a graceful stop", metadata: summary(tally, elapsed: elapsed))
             }
         } catch let failure as JobFailure {

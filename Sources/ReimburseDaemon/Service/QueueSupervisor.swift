@@ -103,7 +103,10 @@ struct QueueSupervisor: Sendable {
         }
         let cancelled = try JobQueue.cancelQueued(on: connection)
         if cancelled > 0 { logger.info("cancelled queued jobs", metadata: ["count": "\(cancelled)"]) }
-        if !rescued.isEmpty { state.wakeAll() }
+        if !rescued.isEmpty {
+            JobQueue.announceRequeued(on: connection)
+            state.wakeAll()
+        }
         _ = notifier.status(
             "\(state.busyWorkers)/\(configuration.workers) workers busy, \(state.jobsFinished) jobs finished")
     }
