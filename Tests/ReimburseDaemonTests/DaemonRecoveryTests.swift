@@ -5,6 +5,7 @@ import Postgres
 @testable import ReimburseDaemon
 import ReimburseStore
 import ReimburseTestSupport
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -92,8 +93,9 @@ extension DaemonTests {
             try await eventually("the other process holds the job") { claimed.load(ordering: .sequentiallyConsistent) }
             let daemon = Daemon.start(database.conninfo, instance: "rescuer", workers: 2, chunkSize: 10)
             let job = try await database.value(Int64.self, "SELECT id FROM reimbursement_job WHERE company_id = 'DEAD'")!
-            // A few of the daemon's housekeeping rounds: a live holder keeps its job.
-            try await Task.sleep(for: .milliseconds(1200))
+            // A few of the daemon's housekeeping rounds (every 200 ms): a live holder keeps its
+            // job. Not a multiple of 200 ms, so the death does not fall just before a round.
+            try await Task.sleep(for: .milliseconds(1290))
             let whileAlive = try await database.job(job)
             #expect(whileAlive.state == "running" && whileAlive.leaseOwner == "crashed-host:1:w0", "\(whileAlive)")
             holderMayDie.store(true, ordering: .sequentiallyConsistent)
@@ -353,6 +355,50 @@ extension DaemonTests {
             #expect(try await database.attempts(job).map(\.outcome) == ["released", "succeeded"])
             #expect(check.isExactlyOnce, "\(check)")
             #expect(check.reimbursements == 2000)
+        }
+
+        /// `reimburse serve` runs the daemon in a ServiceLifecycle group: its graceful shutdown
+        /// (SIGTERM) releases the job, and an idle daemon elsewhere, polling only every 10 s,
+        /// takes it over at once (the release is announced) and finishes it.
+        @Test func serviceGroupShutdownHandsTheJobToAnotherDaemon() async throws {
+            let database = try await TestServer.database()
+            try await database.withConnection { try BulkLedger.company("HAND", customers: 1500, on: $0) }
+            let first = ReimbursementDaemon(
+                configuration: Daemon.configuration(database.conninfo, instance: "leaving", workers: 1, chunkSize: 10),
+                logger: Daemon.logger, notifier: SystemdNotifier(environment: [:]))
+            let group = ServiceGroup(services: [first], logger: Daemon.logger)
+            let groupRun = Task { try await group.run() }
+            let job = try await database.withConnection { try insertJob("HAND", on: $0) }
+            try await eventually("the job is under way") { try await database.job(job).customersDone >= 50 }
+            // The other daemon is up and idle: the job's company is busy, its next poll 10 s away.
+            let second = Daemon.start(database.conninfo, instance: "staying", workers: 1, chunkSize: 10, poll: .seconds(10))
+            try await eventually("the second daemon is connected") {
+                try await database.value(Int.self, """
+                    SELECT count(*)::int FROM pg_stat_activity
+                     WHERE datname = current_database() AND application_name = 'reimburse-listener'
+                    """) == 2
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            #expect(try await DaemonRun(task: groupRun).waitForReturn(within: .seconds(10)), "the group must stop")
+            let row = try await database.waitForJob(job, in: ["succeeded", "failed"], timeout: .seconds(30))
+            try await second.stop()
+            let attempts = try await database.attempts(job)
+            let handoffMs = try await database.value(Double.self, """
+                SELECT extract(epoch FROM b.started_at - a.finished_at)::float8 * 1000
+                  FROM reimbursement_job_attempt a JOIN reimbursement_job_attempt b ON b.job_id = a.job_id AND b.attempt = 2
+                 WHERE a.job_id = $1 AND a.attempt = 1
+                """, [job]) ?? -1
+            let check = try await database.withConnection { try BulkLedger.check("HAND", on: $0) }
+            print("handoff after a graceful shutdown: the other daemon took the job \(String(format: "%.1f", handoffMs)) ms "
+                  + "after the release; attempts " + attempts.map { "\($0.attempt):\($0.worker):\($0.outcome ?? "-")" }
+                .joined(separator: ", "))
+            #expect(attempts.map(\.outcome) == ["released", "succeeded"])
+            #expect(attempts.first?.worker.hasPrefix("leaving:") == true && attempts.last?.worker.hasPrefix("staying:") == true)
+            #expect(row.state == "succeeded" && row.attempts == 1, "\(row)")
+            #expect(handoffMs >= 0 && handoffMs < 2000, "the release must wake the other daemon, not its 10 s poll")
+            #expect(check.isExactlyOnce, "\(check)")
+            #expect(check.reimbursements == 1500)
         }
 
         /// The database restarts twice (fast, then immediate) while jobs run: the daemon
