@@ -401,6 +401,61 @@ extension DaemonTests {
             #expect(check.reimbursements == 1500)
         }
 
+        /// Chaos: three daemons while worker and listener sessions are killed at random every
+        /// few dozen milliseconds. Every job still ends succeeded, and every company's books show
+        /// each credit settled exactly once.
+        @Test func randomlyKilledSessionsNeverPostTwice() async throws {
+            let database = try await TestServer.database()
+            let companies = (1...12).map { String(format: "KX%02d", $0) }
+            try await database.withConnection { connection in
+                for company in companies { try BulkLedger.company(company, customers: 120, on: connection) }
+                try connection.execute("""
+                    INSERT INTO reimbursement_job (company_id, max_attempts)
+                    SELECT 'KX' || lpad(((g - 1) % 12 + 1)::text, 2, '0'), 100 FROM generate_series(1, 36) g
+                    """)
+                return ()
+            }
+            let daemons = ["x", "y", "z"].map {
+                Daemon.start(database.conninfo, instance: $0, workers: 2, chunkSize: 5, lease: .seconds(2))
+            }
+            var kills = 0
+            let deadline = ContinuousClock.now + .seconds(6)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 20...120)))
+                kills += try await database.value(Int.self, """
+                    SELECT count(*)::int FROM (
+                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE datname = current_database()
+                           AND (application_name LIKE 'reimburse-worker-%' OR application_name = 'reimburse-listener')
+                         ORDER BY random() LIMIT 1) k
+                    """) ?? 0
+            }
+            try await eventually("every job is finished", timeout: .seconds(60), every: .milliseconds(100)) {
+                try await database.value(Int.self, """
+                    SELECT count(*)::int FROM reimbursement_job WHERE state IN ('succeeded', 'failed', 'cancelled')
+                    """) == 36
+            }
+            for daemon in daemons { try await daemon.stop() }
+            let summary = try await database.withConnection { connection in
+                (
+                    succeeded: try connection.queryValue(Int.self,
+                        "SELECT count(*)::int FROM reimbursement_job WHERE state = 'succeeded'")!,
+                    outcomes: try connection.query("""
+                        SELECT coalesce(outcome, '-') || '=' || count(*) FROM reimbursement_job_attempt GROUP BY outcome ORDER BY 1
+                        """) { try $0.decode(String.self, at: 0) },
+                    checks: try companies.map { try BulkLedger.check($0, on: connection) }
+                )
+            }
+            print("chaos: \(kills) sessions killed; \(summary.succeeded)/36 jobs succeeded; attempts "
+                  + summary.outcomes.joined(separator: ", "))
+            #expect(summary.succeeded == 36)
+            #expect(kills > 10)
+            for (company, check) in zip(companies, summary.checks) {
+                #expect(check.isExactlyOnce, "\(company): \(check)")
+                #expect(check.reimbursements == 120, "\(company): \(check)")
+            }
+        }
+
         /// The database restarts twice (fast, then immediate) while jobs run: the daemon
         /// reconnects by itself and finishes every job, nothing posted twice.
         @Test func databaseRestartsMidRun() async throws {
