@@ -28,6 +28,7 @@ struct Reimburse: AsyncParsableCommand {
             EnqueueCommand.self,
             ReportCommand.self,
             StatusCommand.self,
+            VerifyCommand.self,
             DemoCommand.self,
         ]
     )

@@ -37,8 +37,10 @@ struct VerifyCommand: ParsableCommand, DatabaseCommand {
         }
         let result = try LedgerVerifier(connection: connection).verify(companyID: company)
         let scope = company.map { " for company \($0)" } ?? ""
+        let skipped = result.skipped.isEmpty ? "" : "; \(result.skipped.count) skipped ("
+            + result.skipped.map { "\($0.check): \($0.reason)" }.joined(separator: "; ") + ")"
         guard !result.passed else {
-            print("all \(result.checks.count) checks passed\(scope)")
+            print("all \(result.checks.count) checks passed\(scope)\(skipped)")
             return
         }
         for violation in result.violations {
@@ -49,7 +51,7 @@ struct VerifyCommand: ParsableCommand, DatabaseCommand {
         }
         let failed = result.checks.filter(result.failedChecks.contains)
         print("\(result.violations.count) violation(s) in \(failed.count) of \(result.checks.count) checks\(scope): "
-              + failed.joined(separator: ", "))
+              + failed.joined(separator: ", ") + skipped)
         throw ExitCode(ExitCodes.jobFailed.rawValue)
     }
 }

@@ -39,6 +39,11 @@ struct DemoCommandTests {
         let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM customer") }
         #expect(customers == 60)
 
+        // What the demo posted holds every ledger invariant.
+        let verify = try await Reimburse.run("verify", "--database-url", database.conninfo)
+        #expect(verify.exitCode == 0, "\(verify)")
+        #expect(verify.standardOutput.contains("checks passed"), "\(verify)")
+
         let second = try await Reimburse.run("demo", "--customers", "60", "--database-url", database.conninfo)
         #expect(second.exitCode == 65, "\(second)")
         #expect(second.errorLines.count == 1, "\(second)")

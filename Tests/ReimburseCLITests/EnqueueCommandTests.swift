@@ -86,3 +86,31 @@ struct EnqueueCommandTests {
         #expect(approves == preview)
     }
 }
+
+/// An enqueue login sees only the companies granted to it (row-level security), and the
+/// command line says so in the same words as for a company that does not exist.
+@Suite("reimburse enqueue as an enqueue login")
+struct EnqueueRowLevelSecurityTests {
+    @Test func aCompanyNotGrantedIsUnknown() async throws {
+        let database = try await TestServer.database()
+        let login = "cli_enqueue_\(UInt32.random(in: 0...UInt32.max))"
+        try await database.withConnection { connection in
+            try Fixtures.company("USMF", on: connection)
+            try Fixtures.company("DEMF", currency: "EUR", on: connection)
+            try connection.execute("CREATE ROLE \(try connection.quoteIdentifier(login)) LOGIN IN ROLE reimburse_enqueue")
+            try connection.execute("INSERT INTO company_access (role_name, company_id) VALUES ($1, 'USMF')", login)
+        }
+        let asLogin = "\(database.conninfo) user=\(login)"
+        let granted = try await Reimburse.run("enqueue", "--company", "USMF", "--database-url", asLogin)
+        #expect(granted.exitCode == 0, "\(granted)")
+        let notGranted = try await Reimburse.run("enqueue", "--company", "DEMF", "--database-url", asLogin)
+        #expect(notGranted.exitCode == 65, "\(notGranted)")
+        #expect(notGranted.standardError == "reimburse: error: unknown company 'DEMF': it does not exist or is not granted to you\n")
+        let status = try await Reimburse.run("status", "--database-url", asLogin)
+        #expect(status.standardOutput.contains("USMF") && !status.standardOutput.contains("DEMF"), "\(status)")
+        let requestedBy = try await database.withConnection {
+            try $0.queryValue(String.self, "SELECT requested_by FROM reimbursement_job WHERE company_id = 'USMF'")
+        }
+        #expect(requestedBy == login)
+    }
+}

@@ -3,7 +3,7 @@ import Testing
 /// Every command explains itself with an example, and the root lists the exit codes.
 @Suite("reimburse --help")
 struct HelpTests {
-    @Test(arguments: ["migrate", "serve", "enqueue", "report", "status", "demo"])
+    @Test(arguments: ["migrate", "serve", "enqueue", "report", "status", "demo", "verify"])
     func eachCommandHasHelpWithAnExample(_ command: String) async throws {
         let outcome = try await Reimburse.run(command, "--help")
         #expect(outcome.exitCode == 0, "\(outcome)")

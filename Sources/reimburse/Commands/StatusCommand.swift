@@ -7,14 +7,17 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
         commandName: "status",
         abstract: "Show the job queue per company.",
         discussion: """
-            For every company you can see: jobs queued (of them, how many wait for a later \
-            run_at), the running job with its progress, how long the oldest runnable job has \
-            waited, and jobs failed in the last 24 hours (see job_overview.last_error).
+            One line per company you can see: jobs queued and runnable now, jobs scheduled \
+            for later (a future run_at, or a retry backing off), the running job with its \
+            progress, how long the oldest runnable job has waited, and jobs failed in the \
+            last 24 hours (their last_error is in job_overview).
 
             Example:
               reimburse status
-              company  queued  scheduled  running               oldest waiting  failed 24h
-              ...
+              company  queued  scheduled  running          oldest waiting  failed 24h
+              -------  ------  ---------  ---------------  --------------  ----------
+              DEMF          0          0  job 12 512/1000               -           0
+              USMF          2          1  -                         4m03s           1
             """
     )
 

@@ -21,11 +21,15 @@ struct ProgressDisplay {
     }
 
     static func describe(_ progress: JobProgress, jobID: Int64, interactive: Bool) -> String {
-        guard progress.state == "running", let total = progress.customersTotal else {
+        guard let total = progress.customersTotal, progress.state != "queued" else {
             return "job \(jobID) \(progress.state)"
         }
         let counts = "\(progress.customersDone)/\(total) customers"
-        return interactive ? "\(bar(done: progress.customersDone, total: total)) \(counts)" : "job \(jobID) running: \(counts)"
+        if interactive {
+            let ending = progress.state == "running" ? "" : ", \(progress.state)"
+            return "\(bar(done: progress.customersDone, total: total)) \(counts)\(ending)"
+        }
+        return progress.state == "running" ? "job \(jobID) running: \(counts)" : "job \(jobID) \(progress.state)"
     }
 
     mutating func show(_ progress: JobProgress) {

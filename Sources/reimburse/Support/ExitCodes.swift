@@ -14,9 +14,9 @@ enum ExitCodes: Int32, CaseIterable, Sendable {
 
     var meaning: String {
         switch self {
-        case .success: return "done; with --wait: the job succeeded"
-        case .jobFailed: return "with --wait: the job failed (its last_error is printed)"
-        case .jobCancelled: return "with --wait: the job was cancelled"
+        case .success: return "done (--wait: the job succeeded; verify: all checks passed)"
+        case .jobFailed: return "--wait: the job failed (last_error printed); verify: violations"
+        case .jobCancelled: return "--wait: the job was cancelled"
         case .usage: return "bad flag, option or argument"
         case .badData: return "bad data: unknown company, bad date, a rejected value"
         case .databaseUnavailable: return "database unreachable (or the demo's server cannot start)"
