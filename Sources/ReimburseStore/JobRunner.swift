@@ -83,11 +83,11 @@ public final class JobRunner {
                 after: checkpoint, tally: tally, done: done)
             switch step {
             case .cancelled:
-                try JobStateStore.finish(lease, state: "cancelled", tally: tally, on: connection)
                 return .cancelled(tally)
-            case .finished:
-                try JobStateStore.finish(lease, state: "succeeded", tally: tally, on: connection)
-                return .succeeded(tally)
+            case .finished(let finalTally, let count):
+                done += count
+                if count > 0 { progress(done, max(total, done)) }
+                return .succeeded(finalTally)
             case .advanced(let lastCustomer, let newTally, let count):
                 checkpoint = lastCustomer
                 tally = newTally
@@ -130,7 +130,9 @@ public final class JobRunner {
 
     private enum ChunkStep {
         case advanced(lastCustomer: String, tally: JobTally, count: Int)
-        case finished
+        /// The job ended in this chunk's transaction (after `count` more customers).
+        case finished(JobTally, count: Int)
+        /// The job was marked cancelled in this chunk's transaction.
         case cancelled
     }
 
@@ -186,12 +188,18 @@ public final class JobRunner {
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
                 """, lease.jobID, lease.token) { try $0.decode(Bool.self, at: 0) }
             guard let cancelRequested = status.first else { throw LeaseLost(jobID: lease.jobID) }
-            if cancelRequested { return .cancelled }
+            if cancelRequested {
+                try JobStateStore.markFinished(lease, state: "cancelled", tally: tally, inTransactionOn: connection)
+                return .cancelled
+            }
 
             let loader = ChunkLoader(connection: connection, job: job)
             let chunk = try loader.load(after: checkpoint, limit: configuration.chunkSize)
             let customers = chunk.customers
-            guard let last = customers.last else { return .finished }
+            guard let last = customers.last else {
+                try JobStateStore.markFinished(lease, state: "succeeded", tally: tally, inTransactionOn: connection)
+                return .finished(tally, count: 0)
+            }
 
             var newTally = tally
             var planned: [(customer: CustomerFacts, plan: CustomerPlan)] = []
@@ -218,6 +226,12 @@ public final class JobRunner {
                 """, lease.jobID, lease.token, last.account, done + customers.count, newTally.resultJSON(),
                 configuration.leaseDuration.postgresSeconds)
             guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+            // A short chunk is the last one: end the job in the same commit instead of opening
+            // another transaction only to find nothing left.
+            if customers.count < configuration.chunkSize {
+                try JobStateStore.markFinished(lease, state: "succeeded", tally: newTally, inTransactionOn: connection)
+                return .finished(newTally, count: customers.count)
+            }
             return .advanced(lastCustomer: last.account, tally: newTally, count: customers.count)
         }
     }

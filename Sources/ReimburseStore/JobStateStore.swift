@@ -10,15 +10,23 @@ public enum JobStateStore {
         _ lease: JobLease, state: String, tally: JobTally, on connection: PostgresConnection
     ) throws {
         try connection.transaction { connection in
-            let updated = try connection.execute("""
-                UPDATE reimbursement_job
-                   SET state = $3, finished_at = now(), result = $4::jsonb, last_error = NULL,
-                       lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
-                """, lease.jobID, lease.token, state, tally.resultJSON())
-            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
-            try closeAttempt(lease, outcome: state, error: nil, on: connection)
+            try markFinished(lease, state: state, tally: tally, inTransactionOn: connection)
         }
+    }
+
+    /// ``finish(_:state:tally:on:)`` inside the caller's transaction, so the last chunk and the
+    /// job's end commit together: one durable commit fewer per job.
+    static func markFinished(
+        _ lease: JobLease, state: String, tally: JobTally, inTransactionOn connection: PostgresConnection
+    ) throws {
+        let updated = try connection.execute("""
+            UPDATE reimbursement_job
+               SET state = $3, finished_at = now(), result = $4::jsonb, last_error = NULL,
+                   lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'
+            """, lease.jobID, lease.token, state, tally.resultJSON())
+        guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+        try closeAttempt(lease, outcome: state, error: nil, on: connection)
     }
 
     /// Fails a running job for good, keeping what it posted and counting it.
