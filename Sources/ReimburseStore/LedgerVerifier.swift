@@ -23,9 +23,18 @@ public struct LedgerViolation: Sendable, Equatable, CustomStringConvertible {
 
 /// What a verification found.
 public struct LedgerVerification: Sendable {
+    public init(checks: [String], violations: [LedgerViolation], skipped: [(check: String, reason: String)]) {
+        self.checks = checks
+        self.violations = violations
+        self.skipped = skipped
+    }
+
     /// The checks that ran, in order.
     public let checks: [String]
     public let violations: [LedgerViolation]
+    /// Checks that could not run for this login, with the reason (a reader without SELECT on
+    /// a table they need).
+    public let skipped: [(check: String, reason: String)]
 
     public var passed: Bool { violations.isEmpty }
 
@@ -49,6 +58,8 @@ public struct LedgerVerifier {
         /// Returns rows of (company_id text, message text, rows text[]); `$1` is the company
         /// filter (NULL: every company).
         let sql: String
+        /// Tables the check reads beyond the posted ones every reader may read.
+        var needs: [String] = []
     }
 
     private let connection: PostgresConnection
@@ -59,10 +70,29 @@ public struct LedgerVerifier {
 
     /// Runs every check, over one company or all of them.
     public func verify(companyID: String? = nil) throws -> LedgerVerification {
-        let checks = Self.checks
-        let violations = try connection.transaction(isolation: .repeatableRead, readOnly: true) { connection in
+        let (checks, skipped, violations) = try connection.transaction(
+            isolation: .repeatableRead, readOnly: true
+        ) { connection in
+            // Every check reads whole tables: hash joins are right. Fresh bulk-loaded tables
+            // have no statistics yet (autovacuum has not analyzed them), and the planner then
+            // picks nested loops that rescan an aggregate per row: 40 s instead of 20 ms for
+            // 5,000 reimbursements.
+            try connection.execute("SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)")
             var found: [LedgerViolation] = []
-            for check in checks {
+            var ran: [Check] = []
+            var skipped: [(check: String, reason: String)] = []
+            for check in Self.checks {
+                var missing: [String] = []
+                for table in check.needs {
+                    let readable = try connection.queryValue(
+                        Bool.self, "SELECT has_table_privilege(to_regclass($1), 'SELECT')", table) ?? false
+                    if !readable { missing.append(table) }
+                }
+                guard missing.isEmpty else {
+                    skipped.append((check.name, "this login cannot read \(missing.joined(separator: ", "))"))
+                    continue
+                }
+                ran.append(check)
                 let rows = try connection.query(check.sql, companyID) { row in
                     LedgerViolation(
                         check: check.name, companyID: try row.decode(String.self, at: 0),
@@ -70,9 +100,9 @@ public struct LedgerVerifier {
                 }
                 found += rows
             }
-            return found
+            return (ran, skipped, found)
         }
-        return LedgerVerification(checks: checks.map(\.name), violations: violations)
+        return LedgerVerification(checks: checks.map(\.name), violations: violations, skipped: skipped)
     }
 
     /// The names of all checks, in the order they run.
@@ -444,6 +474,7 @@ public struct LedgerVerifier {
                   FROM used u JOIN seq s ON s.company_id = u.company_id
                  WHERE u.value < 1 OR u.value >= s.next_value
                  ORDER BY 1, 2
-                """)
+                """,
+            needs: ["number_sequence"])
     }
 }

@@ -11,6 +11,7 @@ import Glibc
 /// The same data posted by one undisturbed daemon in a database of its own: what a disturbed
 /// run must end with.
 private func referenceTotals(companies: [String], customers: Int) async throws -> [String] {
+    let loadStarted = ContinuousClock.now
     let database = try await TestServer.database()
     try await database.withConnection { connection in
         for company in companies {
@@ -18,9 +19,21 @@ private func referenceTotals(companies: [String], customers: Int) async throws -
             try Ledgers.jobs(company, on: connection)
         }
     }
+    let runStarted = ContinuousClock.now
+    defer { figure("reference run: loaded in \(runStarted - loadStarted), posted in \(ContinuousClock.now - runStarted)") }
     let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 200, exitWhenIdle: true)
     try daemons.start()
     try await daemons.waitAll()
+    let exited = ContinuousClock.now - runStarted
+    let span = try await database.withConnection { connection in
+        try connection.queryValue(Double.self, """
+            SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM reimbursement_job
+            """) ?? 0
+    }
+    figure("reference run: jobs ran \(String(format: "%.1f", span))s, the daemon exited after \(exited)")
+    if ProcessInfo.processInfo.environment["REIMBURSE_RELIABILITY_DEBUG"] != nil {
+        print(daemons.processes[0].output)
+    }
     return try await database.withConnection { connection in
         #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement_job WHERE state <> 'succeeded'") == 0)
         try Ledgers.expectVerified(on: connection)
@@ -86,6 +99,21 @@ struct CrashScenarioTests {
             let attempts = try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement_job_attempt") ?? 0
             let reimbursements = try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement") ?? 0
             #expect(lost >= 5, "the kills should have interrupted running jobs (\(lost) lost attempts)")
+            let rescues = try connection.strings("""
+                SELECT coalesce(error, '-') || ': ' || count(*) FROM reimbursement_job_attempt
+                 WHERE outcome = 'lost' GROUP BY error ORDER BY 1
+                """)
+            let longestGap = try connection.queryValue(Double.self, """
+                SELECT coalesce(max(extract(epoch FROM n.started_at - a.finished_at)), 0)::float8
+                  FROM reimbursement_job_attempt a
+                  JOIN reimbursement_job_attempt n
+                    ON n.company_id = a.company_id AND n.job_id = a.job_id AND n.attempt = a.attempt + 1
+                """) ?? 0
+            let lastFinish = try connection.queryValue(Double.self, """
+                SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM reimbursement_job
+                """) ?? 0
+            figure("kill -9: rescues \(rescues.joined(separator: ", ")); longest wait from rescue to the next attempt "
+                   + "\(String(format: "%.1f", longestGap))s; first start to last finish \(String(format: "%.1f", lastFinish))s")
             figure("kill -9: \(totalKills) SIGKILLs (\(hits) while jobs ran) in \(killPhase); "
                    + "\(companies.count * 2) jobs, \(attempts) attempts, \(lost) lost and resumed; "
                    + "\(reimbursements) reimbursements, totals equal to the undisturbed run; total \(ContinuousClock.now - started)")
@@ -143,7 +171,7 @@ struct CrashScenarioTests {
             try Ledgers.expectVerified(on: connection)
             #expect(try Ledgers.postedTotals(on: connection) == expected)
             let outcomes = try connection.query(
-                "SELECT coalesce(outcome, 'open') || ' ' || count(*) FROM reimbursement_job_attempt GROUP BY 1 ORDER BY 1") {
+                "SELECT coalesce(outcome, 'open') || ' ' || count(*) FROM reimbursement_job_attempt GROUP BY outcome ORDER BY 1") {
                 try $0.decode(String.self, at: 0)
             }
             figure("database restart: fast at \(beforeFast)/\(total) customers, immediate at \(beforeImmediate)/\(total); "

@@ -50,6 +50,13 @@ final class Daemons: @unchecked Sendable {
 
     /// SIGTERMs every running daemon and expects a graceful exit 0.
     func stopAll(timeout: Duration = .seconds(60)) async throws {
+        // A daemon signalled before it installed its handlers dies of the signal (exit 143):
+        // harmless before it claims anything, but not the graceful stop under test.
+        for process in processes {
+            try await waitUntil("daemon \(process.pid) to be ready", timeout: .seconds(30), interval: .milliseconds(20)) {
+                process.output.contains("ready") || !process.isRunning
+            }
+        }
         for process in processes { process.signal(SIGTERM) }
         for process in processes {
             let code = try await process.wait(timeout: timeout)
