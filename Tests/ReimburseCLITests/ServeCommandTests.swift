@@ -34,8 +34,10 @@ struct ServeCommandTests {
     @Test func stopsGracefullyOnSIGTERM() async throws {
         let database = try await TestServer.database()
         let child = try Reimburse.start(["serve", "--database-url", database.conninfo, "--log-level", "info"])
-        // Give it time to install its signal handlers and start listening.
-        try await Task.sleep(for: .seconds(1))
+        // Ready means listening, and the service group's signal handlers are installed by then.
+        let ready = try await child.waitForOutput(containing: "ready", onStandardError: true, timeout: .seconds(30))
+        #expect(ready, "\(child.standardError)")
+        try await Task.sleep(for: .milliseconds(100))
         child.send(SIGTERM)
         let outcome = try await child.wait(timeout: .seconds(30))
         #expect(outcome.exitCode == 0, "\(outcome)")

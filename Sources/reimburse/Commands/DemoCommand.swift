@@ -19,6 +19,9 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
             Given --database-url or $DATABASE_URL, it uses that database instead (migrates it \
             and loads the sample there; refused when company USMF, DEMF or GBSI exists).
 
+            The daemon's own log (stderr) shows warnings only, unless --log-level or \
+            $LOG_LEVEL asks for more.
+
             Examples:
               reimburse demo
               reimburse demo --keep --customers 20000

@@ -68,12 +68,14 @@ final class ChildProcess: Sendable {
         kill(pid, signal)
     }
 
-    /// Waits until stdout contains `text`; false when the process ended or time ran out first.
-    func waitForOutput(containing text: String, timeout: Duration) async throws -> Bool {
+    /// Waits until stdout (or stderr) contains `text`; false when the process ended or time
+    /// ran out first.
+    func waitForOutput(containing text: String, onStandardError: Bool = false, timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
+        func found() -> Bool { (onStandardError ? standardError : standardOutput).contains(text) }
         while ContinuousClock.now < deadline {
-            if standardOutput.contains(text) { return true }
-            if kill(pid, 0) != 0 { return standardOutput.contains(text) }
+            if found() { return true }
+            if kill(pid, 0) != 0 { return found() }
             try await Task.sleep(for: .milliseconds(20))
         }
         return false
