@@ -56,6 +56,38 @@ extension DaemonTests {
             #expect(sorted.last! < 100, "a job waited \(sorted.last!) ms for the daemon to start it")
         }
 
+        /// A notification that arrives while the worker is busy looking for work (woken by an
+        /// earlier one) still counts: the job does not wait for the 10 s poll.
+        @Test func wakeUpsWhileClaimingAreNotLost() async throws {
+            let database = try await TestServer.database()
+            try await database.withConnection { connection in
+                try LedgerFixture.company("NOISE", on: connection)
+                try LedgerFixture.company("REAL", on: connection)
+                try LedgerFixture.customer("REAL", "C001", on: connection)
+            }
+            let daemon = Daemon.start(database.conninfo, instance: "wakeups", workers: 1, poll: .seconds(10))
+            try await Task.sleep(for: .milliseconds(500))
+            var slowest: Double = 0
+            for round in 0..<40 {
+                let (job, insertedAt) = try await database.withConnection { connection -> (Int64, String) in
+                    // A wake-up with nothing to claim (the noise job is due in an hour), then the
+                    // real job a moment later, while the worker is still looking.
+                    _ = try insertJob("NOISE", runAtOffsetSeconds: 3600, on: connection)
+                    if round % 4 != 0 { Thread.sleep(forTimeInterval: Double(round % 4) * 0.0007) }
+                    let job = try insertJob("REAL", on: connection)
+                    return (job, try connection.queryValue(String.self, "SELECT clock_timestamp()::text")!)
+                }
+                try await database.waitForJob(job, in: ["succeeded", "failed"], timeout: .seconds(15))
+                let latency = try await database.value(Double.self, """
+                    SELECT extract(epoch FROM started_at - $2::timestamptz)::float8 * 1000 FROM reimbursement_job WHERE id = $1
+                    """, [job, insertedAt])!
+                slowest = max(slowest, latency)
+            }
+            try await daemon.stop()
+            print("wake-ups while claiming: slowest start of 40 jobs after their insert: \(String(format: "%.1f", slowest)) ms")
+            #expect(slowest < 1000, "a wake-up was lost: a job waited for the poll")
+        }
+
         /// Three daemons on 200 jobs of 20 companies: every job runs exactly once, and no two
         /// jobs of one company ever run at the same time.
         @Test func threeDaemonsRunEachJobOnceAndOneJobPerCompanyAtATime() async throws {
