@@ -26,6 +26,18 @@ public struct DaemonConfiguration: Sendable {
         self.instanceName = DaemonConfiguration.defaultInstanceName()
     }
 
+    /// The settings within what the loops can live with (the fields are public and set one by
+    /// one): at least one worker and one customer per chunk; a poll of at least 10 ms; a lease
+    /// of at least 1 s, renewed every third of it.
+    func normalized() -> DaemonConfiguration {
+        var copy = self
+        copy.workers = max(1, workers)
+        copy.chunkSize = max(1, chunkSize)
+        copy.pollInterval = max(.milliseconds(10), pollInterval)
+        copy.leaseDuration = max(.seconds(1), leaseDuration)
+        return copy
+    }
+
     static func defaultInstanceName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         let host = gethostname(&buffer, buffer.count) == 0

@@ -13,7 +13,7 @@ public final class ReimbursementDaemon: Service {
     private let notifier: SystemdNotifier
 
     public init(configuration: DaemonConfiguration, logger: Logger, notifier: SystemdNotifier = SystemdNotifier()) {
-        self.configuration = configuration
+        self.configuration = configuration.normalized()
         self.logger = logger
         self.notifier = notifier
     }
