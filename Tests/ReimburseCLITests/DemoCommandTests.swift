@@ -78,3 +78,22 @@ struct DemoCommandTests {
         return String(rest.prefix { $0 != " " })
     }
 }
+
+/// `reimburse demo | head` closes the demo's stdout early; the server must still go away.
+@Suite("reimburse demo with its output closed")
+struct DemoClosedOutputTests {
+    @Test func aClosedPipeStillRemovesThePrivateServer() async throws {
+        let binary = try ReimburseBinary.require()
+        let script = "\"\(binary)\" demo --customers 300 | head -4"
+        let child = try ChildProcess("/bin/sh", ["-c", script], environment: ChildProcess.baseEnvironment)
+        let outcome = try await child.wait(timeout: .seconds(120))
+        #expect(outcome.exitCode == 0, "\(outcome)")
+        let folder = try #require(DemoCommandTests.clusterFolder(in: outcome.standardOutput), "\(outcome)")
+        // The demo outlives `head` by the time it takes to stop the server.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while FileManager.default.fileExists(atPath: folder), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder))
+    }
+}

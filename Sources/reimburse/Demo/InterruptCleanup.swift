@@ -20,9 +20,10 @@ final class InterruptCleanup: Sendable {
     private let sources = Mutex<[RetainedSignalSource]>([])
     private let queue = DispatchQueue(label: "reimburse.demo.signals")
 
-    /// Installs the handlers; from now on SIGINT and SIGTERM end the demo through here.
+    /// Installs the handlers; from now on SIGINT, SIGTERM, SIGHUP (terminal closed) and
+    /// SIGPIPE (`reimburse demo | head`) end the demo through here.
     func install() {
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in interrupted(by: signalNumber) }
@@ -62,7 +63,7 @@ final class InterruptCleanup: Sendable {
             defer { state.cluster = nil }
             return state.cluster
         }
-        Terminal.writeError("\nreimburse: interrupted")
+        Terminal.writeError(signalNumber == SIGPIPE ? "\nreimburse: output closed" : "\nreimburse: interrupted")
         if let toDestroy {
             Terminal.writeError(": stopping and removing the demo's PostgreSQL")
             toDestroy.destroy()
