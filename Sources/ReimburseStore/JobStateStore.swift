@@ -21,7 +21,7 @@ public enum JobStateStore {
     ) throws {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
-               SET state = $3, finished_at = now(), result = $4::jsonb, last_error = NULL,
+               SET state = $3, finished_at = clock_timestamp(), result = $4::jsonb, last_error = NULL,
                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE id = $1 AND lease_token = $2 AND state = 'running'
             """, lease.jobID, lease.token, state, tally.resultJSON())
@@ -36,7 +36,7 @@ public enum JobStateStore {
         try connection.transaction { connection in
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
-                   SET state = 'failed', finished_at = now(), last_error = $3,
+                   SET state = 'failed', finished_at = clock_timestamp(), last_error = $3,
                        result = coalesce($4::jsonb, result),
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
@@ -56,7 +56,7 @@ public enum JobStateStore {
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                       finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                       finished_at = CASE WHEN attempts >= max_attempts THEN clock_timestamp() END,
                        run_at = CASE WHEN attempts >= max_attempts THEN run_at
                                      ELSE now() + make_interval(secs => $4) END,
                        last_error = CASE WHEN attempts >= max_attempts
@@ -91,7 +91,7 @@ public enum JobStateStore {
     ) throws {
         try connection.execute("""
             UPDATE reimbursement_job_attempt
-               SET finished_at = now(), outcome = $4, error = $5
+               SET finished_at = clock_timestamp(), outcome = $4, error = $5
              WHERE company_id = $1 AND job_id = $2 AND finished_at IS NULL AND worker = $3
             """, lease.companyID, lease.jobID, lease.owner, outcome, error)
     }
@@ -121,8 +121,8 @@ public enum JobStateStore {
     /// Opens the audit row of an attempt, numbered after the highest one recorded.
     public static func recordAttempt(_ lease: JobLease, on connection: PostgresConnection) throws {
         try connection.execute("""
-            INSERT INTO reimbursement_job_attempt (company_id, job_id, attempt, worker)
-            SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3
+            INSERT INTO reimbursement_job_attempt (company_id, job_id, attempt, worker, started_at)
+            SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3, clock_timestamp()
               FROM reimbursement_job_attempt WHERE company_id = $1 AND job_id = $2
             """, lease.companyID, lease.jobID, lease.owner)
     }
