@@ -11,6 +11,8 @@ import ReimburseStore
 /// between transactions.
 struct QueueSupervisor: Sendable {
     static let channel = "reimbursement_job"
+    /// The longest this thread blocks in one wait for a notification.
+    static let longestWait: Duration = .milliseconds(250)
 
     let configuration: DaemonConfiguration
     let state: DaemonState
@@ -28,7 +30,20 @@ struct QueueSupervisor: Sendable {
         var nextWatchdog = ContinuousClock.now
         let renewalInterval = configuration.leaseDuration / 3
         let housekeepingInterval = min(configuration.pollInterval, .seconds(1))
+        // The watchdog beats whatever the database does: the process is alive and waiting for
+        // it, which the unit treats as the daemon's own business, not a reason to be killed.
+        func beatWatchdog() {
+            guard let interval = notifier.watchdogInterval else {
+                nextWatchdog = .now + .seconds(3600)
+                return
+            }
+            let now = ContinuousClock.now
+            guard now >= nextWatchdog else { return }
+            _ = notifier.watchdog()
+            nextWatchdog = now + interval
+        }
         while !state.isStopping {
+            beatWatchdog()
             do {
                 if connection == nil || connection?.isConnected == false {
                     let fresh = try PostgresConnection(
@@ -47,10 +62,6 @@ struct QueueSupervisor: Sendable {
                 }
                 guard let connection else { continue }
                 let now = ContinuousClock.now
-                if let interval = notifier.watchdogInterval, now >= nextWatchdog {
-                    _ = notifier.watchdog()
-                    nextWatchdog = now + interval
-                }
                 if now >= nextRenewal {
                     try JobQueue.renewLeases(
                         state.liveLeases(window: configuration.leaseDuration),
@@ -61,7 +72,9 @@ struct QueueSupervisor: Sendable {
                     try housekeeping(on: connection)
                     nextHousekeeping = now + housekeepingInterval
                 }
-                let wait = min(nextHousekeeping, nextRenewal) - ContinuousClock.now
+                // Short waits also keep a graceful stop prompt: this thread notices it only
+                // between waits.
+                let wait = min(nextHousekeeping, nextRenewal, nextWatchdog, .now + Self.longestWait) - ContinuousClock.now
                 if let notification = try connection.waitForNotification(timeout: max(wait, .milliseconds(1))) {
                     if notification.payload == "cancel_requested" {
                         _ = try JobQueue.cancelQueued(on: connection)
@@ -78,7 +91,12 @@ struct QueueSupervisor: Sendable {
                     connection = nil
                 }
                 _ = notifier.status("waiting for the database: \(error)")
-                state.waitForWork(after: state.wakeGeneration, timeout: reconnectDelay)
+                let retryAt = ContinuousClock.now + reconnectDelay
+                while !state.isStopping && ContinuousClock.now < retryAt {
+                    beatWatchdog()
+                    state.waitForWork(
+                        after: state.wakeGeneration, timeout: max(min(retryAt, nextWatchdog) - .now, .milliseconds(1)))
+                }
                 reconnectDelay = min(reconnectDelay * 2, .seconds(10))
             }
         }
