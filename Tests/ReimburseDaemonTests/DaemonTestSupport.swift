@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Postgres
 import ReimburseDaemon
@@ -282,4 +285,64 @@ func insertJob(
         INSERT INTO reimbursement_job (company_id, max_attempts, run_at, cancel_requested)
         VALUES ($1, $2, now() + make_interval(secs => coalesce($3::float8, 0)), $4) RETURNING id
         """, company, maxAttempts, runAtOffsetSeconds.map { String($0) }, cancelRequested)!
+}
+
+/// A unix datagram socket in the abstract namespace standing in for systemd's
+/// `NOTIFY_SOCKET`, read without blocking.
+final class NotifyInbox: @unchecked Sendable {
+    let name: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var received: [(at: ContinuousClock.Instant, text: String)] = []
+
+    init() throws {
+        name = "reimburse-daemon-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TimedOut(description: "socket: \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(name.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { path in
+            path[0] = 0
+            for (index, byte) in bytes.enumerated() { path[index + 1] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + bytes.count)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw TimedOut(description: "bind: \(errno)") }
+    }
+
+    deinit { close(fd) }
+
+    /// The environment a notifier gets under systemd with `WatchdogSec=` twice `watchdog`.
+    func environment(watchdog: Duration) -> [String: String] {
+        let (seconds, attoseconds) = watchdog.components
+        let microseconds = (seconds * 1_000_000 + attoseconds / 1_000_000_000_000) * 2
+        return ["NOTIFY_SOCKET": "@" + name, "WATCHDOG_USEC": String(microseconds)]
+    }
+
+    /// Reads whatever arrived; returns everything received so far.
+    @discardableResult
+    func drain() -> [(at: ContinuousClock.Instant, text: String)] {
+        lock.lock()
+        defer { lock.unlock() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            guard count > 0 else { break }
+            received.append((.now, String(decoding: buffer[0..<count], as: UTF8.self)))
+        }
+        return received
+    }
+
+    /// Keeps reading for `duration`, every 10 ms, so arrival times are accurate.
+    func collect(for duration: Duration) async throws -> [(at: ContinuousClock.Instant, text: String)] {
+        let end = ContinuousClock.now + duration
+        while ContinuousClock.now < end {
+            drain()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return drain()
+    }
 }
