@@ -33,7 +33,23 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
     @Option(help: ArgumentHelp("Customers per transaction (else $REIMBURSE_CHUNK_SIZE, default 500).", valueName: "n"))
     var chunkSize: Int?
 
+    @Option(help: ArgumentHelp(
+        "Seconds a claimed job stays ours without a heartbeat; a hung worker's job is taken over after it "
+            + "(else $REIMBURSE_LEASE_SECONDS, default 30).", valueName: "seconds"))
+    var leaseSeconds: Int?
+
+    @Option(help: ArgumentHelp(
+        "Seconds between backstop polls when no notification arrives (else $REIMBURSE_POLL_SECONDS, default 2).",
+        valueName: "seconds"))
+    var pollSeconds: Int?
+
     func validate() throws {
+        if let leaseSeconds, !(2...3600).contains(leaseSeconds) {
+            throw ValidationError("--lease-seconds must be between 2 and 3600")
+        }
+        if let pollSeconds, !(1...3600).contains(pollSeconds) {
+            throw ValidationError("--poll-seconds must be between 1 and 3600")
+        }
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
         }
@@ -79,6 +95,12 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
             exitWhenIdle: exitWhenIdle)
         if let chunk = try Self.setting(chunkSize, environment: "REIMBURSE_CHUNK_SIZE", range: 1...100_000) {
             configuration.chunkSize = chunk
+        }
+        if let lease = try Self.setting(leaseSeconds, environment: "REIMBURSE_LEASE_SECONDS", range: 2...3600) {
+            configuration.leaseDuration = .seconds(lease)
+        }
+        if let poll = try Self.setting(pollSeconds, environment: "REIMBURSE_POLL_SECONDS", range: 1...3600) {
+            configuration.pollInterval = .seconds(poll)
         }
         try await probeDatabase(configuration, logger: logger)
         let daemon = ReimbursementDaemon(configuration: configuration, logger: logger)
