@@ -25,7 +25,9 @@ enum JobQueue {
         """
 
     /// Runs in a new statement after the company lock, so its snapshot sees every commit made
-    /// before the lock was granted. The materialized CTE fences the LIMIT: the planner cannot
+    /// before the lock was granted. Times are `clock_timestamp()`: when the claim happened, not
+    /// when its transaction began (a claim begun before the previous job's end committed would
+    /// otherwise seem to overlap it). The materialized CTE fences the LIMIT: the planner cannot
     /// re-run it and claim more than one job.
     static let claimJobSQL = """
         WITH next_job AS MATERIALIZED (
@@ -38,9 +40,9 @@ enum JobQueue {
                FOR UPDATE SKIP LOCKED
         )
         UPDATE reimbursement_job j
-           SET state = 'running', attempts = j.attempts + 1, started_at = coalesce(j.started_at, now()),
-               lease_owner = $2, lease_token = $3, heartbeat_at = now(),
-               lease_expires_at = now() + make_interval(secs => $4)
+           SET state = 'running', attempts = j.attempts + 1, started_at = coalesce(j.started_at, clock_timestamp()),
+               lease_owner = $2, lease_token = $3, heartbeat_at = clock_timestamp(),
+               lease_expires_at = clock_timestamp() + make_interval(secs => $4)
           FROM next_job
          WHERE j.id = next_job.id
         RETURNING j.id
@@ -202,7 +204,7 @@ enum JobQueue {
                 let updated = try connection.execute("""
                     UPDATE reimbursement_job
                        SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                           finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                           finished_at = CASE WHEN attempts >= max_attempts THEN clock_timestamp() END,
                            last_error = CASE WHEN attempts >= max_attempts
                                              THEN 'gave up after ' || attempts || ' attempts: the worker running it died'
                                              ELSE last_error END,
@@ -212,7 +214,7 @@ enum JobQueue {
                 guard updated.affectedRows == 1 else { return false }
                 try connection.execute("""
                     UPDATE reimbursement_job_attempt
-                       SET finished_at = now(), outcome = 'lost',
+                       SET finished_at = clock_timestamp(), outcome = 'lost',
                            error = CASE WHEN $3 THEN 'lease expired' ELSE 'worker connection lost' END
                      WHERE company_id = $1 AND job_id = $2 AND finished_at IS NULL
                     """, job.companyID, job.id, job.leaseExpired)
@@ -226,7 +228,7 @@ enum JobQueue {
     /// Queued jobs whose cancellation was asked for never start.
     static func cancelQueued(on connection: PostgresConnection) throws -> Int {
         try connection.execute("""
-            UPDATE reimbursement_job SET state = 'cancelled', finished_at = now()
+            UPDATE reimbursement_job SET state = 'cancelled', finished_at = clock_timestamp()
              WHERE state = 'queued' AND cancel_requested
             """).affectedRows
     }
