@@ -159,6 +159,12 @@ extension DaemonTests {
                             ON a.company_id = b.company_id AND a.seq < b.seq
                            AND a.started < b.ended AND b.started < a.ended
                         """)!,
+                    attemptOverlaps: try connection.queryValue(Int.self, """
+                        SELECT count(*)::int FROM reimbursement_job_attempt a JOIN reimbursement_job_attempt b
+                            ON a.company_id = b.company_id AND (a.job_id, a.attempt) < (b.job_id, b.attempt)
+                           AND a.started_at < coalesce(b.finished_at, 'infinity')
+                           AND b.started_at < coalesce(a.finished_at, 'infinity')
+                        """)!,
                     byDaemon: try connection.query("""
                         SELECT split_part(worker, ':', 1), count(*)::int FROM reimbursement_job_attempt GROUP BY 1 ORDER BY 1
                         """) { "\(try $0.decode(String.self, at: 0))=\(try $0.decode(Int.self, at: 1))" },
@@ -166,13 +172,15 @@ extension DaemonTests {
                 )
             }
             print("three daemons: \(summary.succeeded)/200 succeeded on the first attempt, \(summary.attemptRows) attempts, "
-                  + "\(summary.periods) running periods, \(summary.overlaps) overlaps; jobs per daemon: "
+                  + "\(summary.periods) running periods, \(summary.overlaps) overlaps (attempt rows: "
+                  + "\(summary.attemptOverlaps)); jobs per daemon: "
                   + summary.byDaemon.joined(separator: ", "))
             #expect(summary.succeeded == 200)
             #expect(summary.attemptRows == 200)
             #expect(summary.succeededFirstAttempts == 200)
             #expect(summary.periods == 200)
             #expect(summary.overlaps == 0)
+            #expect(summary.attemptOverlaps == 0)
             #expect(summary.byDaemon.count == 3, "every daemon should have taken some jobs")
             for (company, check) in zip(companies, summary.checks) {
                 #expect(check.isExactlyOnce, "\(company): \(check)")
