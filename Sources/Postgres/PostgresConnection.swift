@@ -21,8 +21,10 @@ public final class PostgresConnection {
     public init(
         conninfo: String? = nil, overrides: [String: String] = [:], applicationName: String = "reimburse"
     ) throws {
-        var keywords: [String] = ["fallback_application_name"]
-        var values: [String] = [applicationName]
+        // Without a timeout, connecting to an unreachable TCP host blocks the thread for
+        // minutes; the conninfo's own connect_timeout, processed later, wins over this one.
+        var keywords: [String] = ["fallback_application_name", "connect_timeout"]
+        var values: [String] = [applicationName, "10"]
         if let conninfo, !conninfo.isEmpty {
             keywords.append("dbname")
             values.append(conninfo)

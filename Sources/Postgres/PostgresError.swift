@@ -72,6 +72,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         SQLState.cannotConnectNow,
         SQLState.tooManyConnections,
         SQLState.idleInTransactionTimeout,
+        // A lock wait that timed out: the holder will be gone on the next try.
+        SQLState.lockNotAvailable,
     ]
 
     public var description: String {

@@ -163,11 +163,12 @@ public final class JobRunner {
             }
             if job.customersTotal == nil || job.postingDate == nil {
                 let total = try ChunkLoader(connection: connection, job: job).countSelected()
-                try connection.execute("""
+                let updated = try connection.execute("""
                     UPDATE reimbursement_job
                        SET customers_total = coalesce(customers_total, $3), posting_date = coalesce(posting_date, $4)
-                     WHERE id = $1 AND lease_token = $2
+                     WHERE id = $1 AND lease_token = $2 AND state = 'running'
                     """, job.id, lease.token, total, postingDate)
+                guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
                 job.customersTotal = job.customersTotal ?? total
             }
             return (job, company, postingDate)

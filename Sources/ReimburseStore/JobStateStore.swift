@@ -60,13 +60,16 @@ public enum JobStateStore {
                        run_at = CASE WHEN attempts >= max_attempts THEN run_at
                                      ELSE now() + make_interval(secs => $4) END,
                        last_error = CASE WHEN attempts >= max_attempts
-                                         THEN 'gave up after ' || attempts || ' attempts: ' || $3
+                                         THEN 'gave up after ' || attempts
+                                              || CASE WHEN attempts = 1 THEN ' attempt: ' ELSE ' attempts: ' END || $3
                                          ELSE $3 END,
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                RETURNING state
                 """, lease.jobID, lease.token, error, String(seconds))
-            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
-            try closeAttempt(lease, outcome: "retry", error: error, on: connection)
+            guard let state = try updated.first?.decode(String.self, at: 0) else { throw LeaseLost(jobID: lease.jobID) }
+            // The audit says what happened: a retry, or the end of the job's attempts.
+            try closeAttempt(lease, outcome: state == "failed" ? "failed" : "retry", error: error, on: connection)
         }
     }
 

@@ -32,6 +32,7 @@ public final class TestDatabase: Sendable {
     }
 
     /// Runs `body` with this test's shared connection, on a thread of its own.
+    @discardableResult
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
@@ -39,6 +40,7 @@ public final class TestDatabase: Sendable {
     }
 
     /// Runs `body` on a new connection on a new thread: for tests that need two sessions at once.
+    @discardableResult
     public func withNewConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {

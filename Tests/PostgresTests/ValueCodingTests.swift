@@ -62,6 +62,7 @@ struct ValueCodingTests {
         #expect(PostgresError(kind: .server, sqlState: SQLState.deadlockDetected, message: "").isTransient)
         #expect(PostgresError(kind: .server, sqlState: "08006", message: "").isTransient)
         #expect(PostgresError(kind: .connectionLost, message: "").isTransient)
+        #expect(PostgresError(kind: .server, sqlState: SQLState.lockNotAvailable, message: "").isTransient)
         #expect(!PostgresError(kind: .server, sqlState: SQLState.uniqueViolation, message: "").isTransient)
         #expect(!PostgresError(kind: .server, sqlState: SQLState.checkViolation, message: "").isTransient)
     }
