@@ -1,9 +1,9 @@
 /// The few pieces of JSON the engine writes by hand: no Foundation, and the output must be
-/// byte-for-byte deterministic.
-enum JSONText {
+/// byte-for-byte deterministic. Public so the command line's JSON output escapes the same way.
+public enum JSONText {
     /// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259),
     /// everything else kept as UTF-8.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

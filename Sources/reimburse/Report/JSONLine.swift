@@ -1,3 +1,5 @@
+import ReimburseEngine
+
 /// One JSON object per line, written by hand so that keys keep the view's column order and
 /// amounts stay the exact decimal text (as JSON strings: a JSON number may be read as binary
 /// floating point by the consumer).
@@ -22,20 +24,6 @@ enum JSONLine {
     }
 
     static func string(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "\""
+        JSONText.quoted(value)
     }
 }
