@@ -110,7 +110,7 @@ struct LargeScenario {
         var perTable: [(String, Int, Double)] = []
         let reader = try bench.connect(database)
         let writer = try bench.connect(database)
-        for (table, columns, filter) in Self.outputTables {
+        for (table, _, _) in Self.outputTables {
             try writer.execute("DROP TABLE IF EXISTS \(table)_copy")
             try writer.execute("CREATE TABLE \(table)_copy (LIKE \(table) INCLUDING ALL)")
         }
