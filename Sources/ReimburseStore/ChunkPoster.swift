@@ -57,6 +57,7 @@ struct ChunkPoster {
         """
 
     func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
+        try Self.checkAccountingAmounts(planned)
         var skipRows: [[any PostgresEncodable]] = []
         for (customer, plan) in planned {
             for skip in plan.skips {
@@ -198,5 +199,25 @@ struct ChunkPoster {
                     + "their lock; nothing of the chunk was posted")
         }
         try numbers.save(on: connection)
+    }
+
+    /// A credit can be open in its own currency yet fully settled in accounting currency (the
+    /// schema allows it: an exchange adjustment settled only that part). Its settlement would
+    /// carry a zero accounting amount, which the ledger refuses. Say which customer and which
+    /// credit, so a person can correct it, instead of letting the database reject the chunk
+    /// with a message that names neither.
+    static func checkAccountingAmounts(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
+        for (customer, plan) in planned {
+            for reimbursement in plan.reimbursements {
+                for debit in reimbursement.debits {
+                    for settlement in debit.settlements where !settlement.amountAccounting.isPositive {
+                        throw JobFailure(
+                            "customer \(customer.account): credit transaction \(settlement.creditTransactionId) is open "
+                                + "for \(settlement.amount) \(reimbursement.currency) but has nothing open in accounting "
+                                + "currency; correct its settled_amount_accounting (or put the customer on hold) and retry")
+                    }
+                }
+            }
+        }
     }
 }

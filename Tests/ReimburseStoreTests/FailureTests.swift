@@ -43,6 +43,28 @@ struct FailureTests {
         }
     }
 
+    /// A credit still open in its own currency but settled in accounting currency cannot be
+    /// posted (a zero accounting settlement): the job fails naming the customer and the credit,
+    /// and nothing of the chunk is posted.
+    @Test func aCreditOpenOnlyInTransactionCurrencyFailsNamingIt() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try LedgerFixture.company("ACC", on: connection)
+            try LedgerFixture.customer("ACC", "C1", on: connection)
+            let credit = try LedgerFixture.transaction(
+                "ACC", "C1", amount: "-10", accounting: "-10", settled: "-5", settledAccounting: "-10", on: connection)
+            let job = try LedgerFixture.job("ACC", on: connection)
+            let failure = #expect(throws: JobFailure.self) {
+                _ = try Store.runner(connection, chunkSize: 10).runQueuedJob(id: job)
+            }
+            let message = failure?.description ?? ""
+            #expect(message.contains("customer C1"), "\(message)")
+            #expect(message.contains("credit transaction \(credit)"), "\(message)")
+            #expect(try Store.count("SELECT count(*) FROM reimbursement", on: connection) == 0)
+            #expect(try Store.rows("SELECT state FROM reimbursement_job WHERE id = $1", job, on: connection) == ["failed"])
+        }
+    }
+
     /// A sequence deleted while the job runs: the chunk that needs it fails, earlier chunks
     /// stay posted and counted.
     @Test func aSequenceDeletedMidJobFailsThatChunk() async throws {
