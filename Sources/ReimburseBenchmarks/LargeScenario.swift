@@ -51,16 +51,8 @@ struct LargeScenario {
         let template = "large_\(customers)"
         report("== large: 1 company, \(Format.grouped(customers)) customers, seed \(seed)")
         try bench.createDatabase(template)
-        let connection = try bench.connect(template)
-        try DataGenerator.createCompanies(["BIG"], on: connection)
-        let (counts, loadSeconds) = try Stopwatch.time {
-            try DataGenerator(seed: seed).load(companies: ["BIG"], customersPerCompany: customers, on: connection)
-        }
-        let (_, vacuumSeconds) = try Stopwatch.time { try connection.execute(DataGenerator.analyzeSQL) }
-        report("  load (COPY): \(Format.grouped(counts.customers)) customers, \(Format.grouped(counts.vendors)) vendors, "
-            + "\(Format.grouped(counts.transactions)) open transactions in \(Format.seconds(loadSeconds)) "
-            + "(\(Format.grouped(Int(Double(counts.customers + counts.vendors + counts.transactions) / loadSeconds))) rows/s); "
-            + "VACUUM ANALYZE \(Format.seconds(vacuumSeconds))")
+        // The loading session must be gone before the database serves as a template.
+        try load(into: template)
         var results: [Result] = []
         for chunkSize in chunkSizes {
             let database: String
@@ -75,6 +67,19 @@ struct LargeScenario {
         }
         bench.dropDatabase(template)
         return results
+    }
+
+    private func load(into database: String) throws {
+        let connection = try bench.connect(database)
+        try DataGenerator.createCompanies(["BIG"], on: connection)
+        let (counts, loadSeconds) = try Stopwatch.time {
+            try DataGenerator(seed: seed).load(companies: ["BIG"], customersPerCompany: customers, on: connection)
+        }
+        let (_, vacuumSeconds) = try Stopwatch.time { try connection.execute(DataGenerator.analyzeSQL) }
+        report("  load (COPY): \(Format.grouped(counts.customers)) customers, \(Format.grouped(counts.vendors)) vendors, "
+            + "\(Format.grouped(counts.transactions)) open transactions in \(Format.seconds(loadSeconds)) "
+            + "(\(Format.grouped(Int(Double(counts.customers + counts.vendors + counts.transactions) / loadSeconds))) rows/s); "
+            + "VACUUM ANALYZE \(Format.seconds(vacuumSeconds))")
     }
 
     private func runOnce(database: String, chunkSize: Int?) throws -> Result {
