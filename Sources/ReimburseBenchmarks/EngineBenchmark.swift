@@ -54,7 +54,7 @@ enum EngineBenchmark {
     /// currencies or on two ledger accounts, some debits, a few on hold or pending, and the
     /// three vendor situations.
     private static func generate(customers: Int, transactionsPerCustomer: Int, seed: UInt64) -> [CustomerFacts] {
-        var random = BenchmarkRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let currencies = ["USD", "USD", "USD", "USD", "USD", "USD", "EUR", "EUR", "GBP", "CAD"]
         let ledgerAccounts = ["130100", "130100", "130100", "130200"]
         let rates: [String: Int128] = ["USD": 100, "EUR": 108, "GBP": 127, "CAD": 73]
@@ -111,27 +111,5 @@ enum EngineBenchmark {
             result.append(character)
         }
         return value < 0 ? "-" + result : result
-    }
-}
-
-/// SplitMix64, so that a run is reproducible from its seed without a dependency.
-private struct BenchmarkRandom {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A number in 0..<bound; the modulo bias is irrelevant for a benchmark mix.
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
     }
 }

@@ -1,22 +1,17 @@
 import Foundation
 import Postgres
+import ReimburseEngine
 
-/// SplitMix64: a run is reproducible from its seed without a dependency.
+/// The engine's seeded generator with the helpers the data generator uses.
 struct SeededRandom {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// 0..<bound; the modulo bias is irrelevant for a benchmark mix.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func below(_ bound: Int) -> Int { generator.below(bound) }
 
     /// lower...upper
     mutating func within(_ lower: Int, _ upper: Int) -> Int { lower + below(upper - lower + 1) }

@@ -1,3 +1,5 @@
+import ReimburseEngine
+
 /// The situations a sample customer is in: together they exercise every rule of a run, so the
 /// demo's report and skip reasons show each outcome at least once per company.
 enum SampleSituation: String, CaseIterable, Sendable {
