@@ -64,7 +64,7 @@ public final class JobRunner {
         shouldStop: () -> Bool = { false },
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> JobRunOutcome {
-        let (job, company, postingDate) = try prepare(lease)
+        var (job, company, postingDate, setup) = try prepare(lease)
         var tally = try job.storedTally()
         var checkpoint = job.checkpointCustomer
         var done = job.customersDone
@@ -80,7 +80,8 @@ public final class JobRunner {
             if shouldStop() { return .interrupted(tally) }
             let step = try runChunk(
                 lease, job: job, company: company.rules, postingDate: postingDate, planner: planner,
-                after: checkpoint, tally: tally, done: done)
+                after: checkpoint, tally: tally, done: done, setup: setup)
+            setup = nil
             switch step {
             case .cancelled:
                 return .cancelled(tally)
@@ -138,8 +139,18 @@ public final class JobRunner {
 
     /// Loads the job, checks the company and its sequences, and fixes the job's posting date
     /// and its total once, so a job resumed on another day posts with the same date.
-    private func prepare(_ lease: JobLease) throws -> (StoredJob, CompanySettings, LocalDate) {
-        try connection.transaction { connection in
+    /// What a job's first chunk records along with its postings: the total for progress and
+    /// the posting date fixed once, so a job resumed on another day posts with the same date.
+    struct FirstChunkSetup {
+        var customersTotal: Int
+        var postingDate: LocalDate
+    }
+
+    /// Loads the job and checks the company, its sequences and an approved preview, in a
+    /// read-only transaction (no WAL flush): what it decides is written by the first chunk's
+    /// commit, which saves a small job one durable commit.
+    private func prepare(_ lease: JobLease) throws -> (StoredJob, CompanySettings, LocalDate, FirstChunkSetup?) {
+        try connection.transaction(readOnly: true) { connection in
             guard var job = try StoredJob.load(id: lease.jobID, on: connection) else {
                 throw JobFailure("job \(lease.jobID) no longer exists")
             }
@@ -161,23 +172,20 @@ public final class JobRunner {
             } else {
                 postingDate = try connection.queryValue(LocalDate.self, "SELECT current_date")!
             }
+            var setup: FirstChunkSetup?
             if job.customersTotal == nil || job.postingDate == nil {
                 let total = try ChunkLoader(connection: connection, job: job).countSelected()
-                let updated = try connection.execute("""
-                    UPDATE reimbursement_job
-                       SET customers_total = coalesce(customers_total, $3), posting_date = coalesce(posting_date, $4)
-                     WHERE id = $1 AND lease_token = $2 AND state = 'running'
-                    """, job.id, lease.token, total, postingDate)
-                guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+                setup = FirstChunkSetup(customersTotal: job.customersTotal ?? total, postingDate: postingDate)
                 job.customersTotal = job.customersTotal ?? total
             }
-            return (job, company, postingDate)
+            return (job, company, postingDate, setup)
         }
     }
 
     private func runChunk(
         _ lease: JobLease, job: StoredJob, company: CompanyRules, postingDate: LocalDate,
-        planner: ReimbursementPlanner, after checkpoint: String?, tally: JobTally, done: Int
+        planner: ReimbursementPlanner, after checkpoint: String?, tally: JobTally, done: Int,
+        setup: FirstChunkSetup?
     ) throws -> ChunkStep {
         let staged = try stagedWritesNeeded()
         return try connection.transaction { connection in
@@ -192,6 +200,13 @@ public final class JobRunner {
             if cancelRequested {
                 try JobStateStore.markFinished(lease, state: "cancelled", tally: tally, inTransactionOn: connection)
                 return .cancelled
+            }
+            if let setup {
+                try connection.execute("""
+                    UPDATE reimbursement_job
+                       SET customers_total = coalesce(customers_total, $3), posting_date = coalesce(posting_date, $4)
+                     WHERE id = $1 AND lease_token = $2 AND state = 'running'
+                    """, lease.jobID, lease.token, setup.customersTotal, setup.postingDate)
             }
 
             let loader = ChunkLoader(connection: connection, job: job)
