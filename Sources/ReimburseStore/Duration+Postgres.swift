@@ -1,7 +1,7 @@
 extension Duration {
     /// Whole milliseconds, rounded up so that a positive duration never becomes 0 (which
     /// PostgreSQL reads as "no timeout" for `lock_timeout` and `statement_timeout`).
-    var postgresMilliseconds: Int64 {
+    public var postgresMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         let whole = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         let rest = attoseconds % 1_000_000_000_000_000
@@ -9,8 +9,8 @@ extension Duration {
     }
 
     /// Seconds as exact decimal text for `make_interval(secs => ...)`, keeping fractions: a
-    /// lease of 1.5 s is not cut to 1 s.
-    var postgresSeconds: String {
+    /// lease of 1.5 s is not cut to 1 s. Shared by the store and the daemon's queue SQL.
+    public var postgresSeconds: String {
         let milliseconds = postgresMilliseconds
         let sign = milliseconds < 0 ? "-" : ""
         let magnitude = milliseconds.magnitude

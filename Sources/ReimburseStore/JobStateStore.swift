@@ -52,7 +52,6 @@ public enum JobStateStore {
         _ lease: JobLease, error: String, backoff: Duration, on connection: PostgresConnection
     ) throws {
         try connection.transaction { connection in
-            let seconds = Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -66,7 +65,7 @@ public enum JobStateStore {
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
                 RETURNING state
-                """, lease.jobID, lease.token, error, String(seconds))
+                """, lease.jobID, lease.token, error, backoff.postgresSeconds)
             guard let state = try updated.first?.decode(String.self, at: 0) else { throw LeaseLost(jobID: lease.jobID) }
             // The audit says what happened: a retry, or the end of the job's attempts.
             try closeAttempt(lease, outcome: state == "failed" ? "failed" : "retry", error: error, on: connection)

@@ -145,9 +145,7 @@ enum JobQueue {
     }
 
     /// Lease durations as exact seconds for `make_interval(secs => ...)`.
-    static func seconds(_ duration: Duration) -> String {
-        String(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
+    static func seconds(_ duration: Duration) -> String { duration.postgresSeconds }
 
     /// Ends the sessions that still hold the advisory lock of a job whose lease expired: a hung
     /// worker (or a frozen process) that no longer renews its lease. Its chunk in flight rolls
