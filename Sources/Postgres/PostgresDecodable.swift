@@ -26,33 +26,21 @@ private func decodingError<T>(_ text: String, _ type: T.Type) -> PostgresError {
     PostgresError(kind: .decoding, message: "cannot decode '\(text.prefix(80))' as \(type)")
 }
 
-extension Int: PostgresDecodable {
+/// Every integer type reads its text the same way, and rejects anything but plain digits.
+extension PostgresDecodable where Self: FixedWidthInteger {
     public init(postgresText: String) throws {
-        guard let value = Int(postgresText) else { throw decodingError(postgresText, Int.self) }
+        guard let value = Self(postgresText) else { throw decodingError(postgresText, Self.self) }
         self = value
     }
 }
 
-extension Int64: PostgresDecodable {
-    public init(postgresText: String) throws {
-        guard let value = Int64(postgresText) else { throw decodingError(postgresText, Int64.self) }
-        self = value
-    }
-}
+extension Int: PostgresDecodable {}
 
-extension Int32: PostgresDecodable {
-    public init(postgresText: String) throws {
-        guard let value = Int32(postgresText) else { throw decodingError(postgresText, Int32.self) }
-        self = value
-    }
-}
+extension Int64: PostgresDecodable {}
 
-extension Int16: PostgresDecodable {
-    public init(postgresText: String) throws {
-        guard let value = Int16(postgresText) else { throw decodingError(postgresText, Int16.self) }
-        self = value
-    }
-}
+extension Int32: PostgresDecodable {}
+
+extension Int16: PostgresDecodable {}
 
 extension Bool: PostgresDecodable {
     public init(postgresText: String) throws {
