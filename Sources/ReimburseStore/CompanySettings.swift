@@ -29,9 +29,7 @@ public struct CompanySettings: Sendable {
         let present = Set(try connection.query(
             "SELECT name FROM number_sequence WHERE company_id = $1", companyID) { try $0.decode(String.self, at: 0) })
         for name in sequenceNames where !present.contains(name) {
-            throw JobFailure(
-                "company \(companyID) has no number sequence '\(name)': "
-                    + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job")
+            throw JobFailure.missingSequence(companyID: companyID, name: name)
         }
         return CompanySettings(rules: rules)
     }

@@ -7,6 +7,14 @@ public struct JobFailure: Error, CustomStringConvertible, Sendable, Equatable {
     public init(_ description: String) {
         self.description = description
     }
+
+    /// Checked when the job starts and again under the lock of each posting chunk (a sequence
+    /// can be deleted mid-job): one wording for both.
+    static func missingSequence(companyID: String, name: String) -> JobFailure {
+        JobFailure(
+            "company \(companyID) has no number sequence '\(name)': "
+                + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job")
+    }
 }
 
 /// The worker no longer holds the job: another worker took it over after the lease expired or

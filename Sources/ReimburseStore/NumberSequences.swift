@@ -35,9 +35,7 @@ struct NumberSequences {
         }
         let sequences = Dictionary(rows, uniquingKeysWith: { first, _ in first })
         for name in CompanySettings.sequenceNames where sequences[name] == nil {
-            throw JobFailure(
-                "company \(companyID) has no number sequence '\(name)': "
-                    + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job")
+            throw JobFailure.missingSequence(companyID: companyID, name: name)
         }
         return NumberSequences(companyID: companyID, sequences: sequences)
     }
