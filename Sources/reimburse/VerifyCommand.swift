@@ -40,17 +40,17 @@ struct VerifyCommand: ParsableCommand, DatabaseCommand {
         let skipped = result.skipped.isEmpty ? "" : "; \(result.skipped.count) skipped ("
             + result.skipped.map { "\($0.check): \($0.reason)" }.joined(separator: "; ") + ")"
         guard !result.passed else {
-            print("all \(result.checks.count) checks passed\(scope)\(skipped)")
+            Terminal.printLine("all \(result.checks.count) checks passed\(scope)\(skipped)")
             return
         }
         for violation in result.violations {
-            print("\(violation.check) \(violation.companyID): \(violation.message)")
+            Terminal.printLine("\(violation.check) \(violation.companyID): \(violation.message)")
             if !violation.rows.isEmpty {
-                print("    rows: \(violation.rows.joined(separator: ", "))")
+                Terminal.printLine("    rows: \(violation.rows.joined(separator: ", "))")
             }
         }
         let failed = result.checks.filter(result.failedChecks.contains)
-        print("\(result.violations.count) violation(s) in \(failed.count) of \(result.checks.count) checks\(scope): "
+        Terminal.printLine("\(result.violations.count) violation(s) in \(failed.count) of \(result.checks.count) checks\(scope): "
               + failed.joined(separator: ", ") + skipped)
         throw ExitCode(ExitCodes.jobFailed.rawValue)
     }

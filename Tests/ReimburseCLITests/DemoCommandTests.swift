@@ -24,30 +24,47 @@ struct DemoCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder))
     }
 
-    @Test func loadsTheSampleIntoAGivenDatabaseOnce() async throws {
-        let database = try await TestServer.database()
-        let first = try await Reimburse.run(
-            "demo", "--customers", "60", "--database-url", database.conninfo, timeout: .seconds(120))
+    /// `--database-url` with an empty schema of its own, beside other data: the demo lives in
+    /// that schema only, and a second run is refused because the schema is no longer empty.
+    @Test func loadsTheSampleIntoAnEmptyNamedSchemaOnce() async throws {
+        let database = try await TestServer.database(migrated: false)
+        try await database.withConnection { connection in
+            _ = try connection.execute("CREATE TABLE erp_note (body text)")
+            _ = try connection.execute("INSERT INTO erp_note VALUES ('keep me')")
+            _ = try connection.execute("CREATE SCHEMA demo")
+        }
+        let url = database.conninfoWithSearchPath("demo")
+        let first = try await Reimburse.run("demo", "--customers", "60", "--database-url", url, timeout: .seconds(120))
         #expect(first.exitCode == 0, "\(first)")
         #expect(first.standardOutput.contains("using the database you named"), "\(first)")
+        #expect(first.standardOutput.contains("its empty schema \"demo\""), "\(first)")
         let counts = try await database.withConnection { connection in
             try connection.query(
-                "SELECT state, count(*) FROM reimbursement_job GROUP BY state ORDER BY state"
+                "SELECT state, count(*) FROM demo.reimbursement_job GROUP BY state ORDER BY state"
             ) { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
         }
         #expect(counts == ["succeeded 4"])
-        let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM customer") }
+        let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM demo.customer") }
         #expect(customers == 60)
+        let publicSchema = try await database.withConnection { connection in
+            try connection.queryValue(
+                String.self,
+                """
+                SELECT (SELECT string_agg(body, ',') FROM public.erp_note) || ' '
+                       || (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)
+                """)
+        }
+        #expect(publicSchema == "keep me 1")
 
         // What the demo posted holds every ledger invariant.
-        let verify = try await Reimburse.run("verify", "--database-url", database.conninfo)
+        let verify = try await Reimburse.run("verify", "--database-url", url)
         #expect(verify.exitCode == 0, "\(verify)")
         #expect(verify.standardOutput.contains("checks passed"), "\(verify)")
 
-        let second = try await Reimburse.run("demo", "--customers", "60", "--database-url", database.conninfo)
+        let second = try await Reimburse.run("demo", "--customers", "60", "--database-url", url)
         #expect(second.exitCode == 65, "\(second)")
         #expect(second.errorLines.count == 1, "\(second)")
-        #expect(second.standardError.contains("company DEMF, GBSI, USMF already exists"), "\(second)")
+        #expect(second.standardError.contains("already holds a Reimburse schema"), "\(second)")
     }
 
     @Test func ctrlCStopsAndRemovesThePrivateServer() async throws {

@@ -16,8 +16,16 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
             the report, the skip reasons and the job overview. Then it stops and removes the \
             server (also on Ctrl-C), unless --keep.
 
-            Given --database-url or $DATABASE_URL, it uses that database instead (migrates it \
-            and loads the sample there; refused when company USMF, DEMF or GBSI exists).
+            It never uses $DATABASE_URL, PGHOST or any other PG* setting: it removes them \
+            from its own environment and connects only to the server it started, so a shell \
+            set up for a real database runs the demo beside it, not in it.
+
+            Only --database-url on the command line makes it use another database, and then \
+            only an empty schema: the first existing schema of the search_path must hold no \
+            table, view, sequence, index, function or type, and no schema of the database may \
+            hold a Reimburse schema (reimburse_schema_migration). Otherwise it refuses with \
+            one line (exit 65) before writing anything. For a schema of its own: \
+            CREATE SCHEMA demo; then --database-url 'postgresql://.../db?options=-csearch_path%3Ddemo'.
 
             The daemon's own log (stderr) shows warnings only, unless --log-level or \
             $LOG_LEVEL asks for more.
@@ -37,6 +45,10 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
     var customers = 3000
 
     func validate() throws {
+        if let url = global.commandLineDatabaseURL, url.isEmpty {
+            throw ValidationError(
+                "--database-url is empty; leave it out to run the demo on a private server")
+        }
         guard (SampleDataGenerator.minimumCustomers...2_000_000).contains(customers) else {
             throw ValidationError(
                 "--customers must be between \(SampleDataGenerator.minimumCustomers) and 2000000 "
@@ -46,17 +58,19 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
 
     func run() async throws {
         // Logger first: a bad LOG_LEVEL is reported before a server is started.
+        let namedDatabase = global.commandLineDatabaseURL
+        if namedDatabase == nil { PrivateServerEnvironment.clear() }
         let daemonLogger = try global.makeLogger(label: "reimburse.demo.daemon", fallbackLevel: .warning)
         let cleanup = InterruptCleanup()
         cleanup.install()
         var printer = DemoPrinter()
-        print("Reimburse demo: customer credit balances become vendor payables.")
+        Terminal.printLine("Reimburse demo: customer credit balances become vendor payables.")
 
         printer.heading("PostgreSQL")
         let started = ContinuousClock.now
         let server: DemoServer
-        if global.databaseWasGiven {
-            server = .given(conninfo: global.conninfo)
+        if let namedDatabase {
+            server = .given(conninfo: namedDatabase)
         } else {
             let setup = DedicatedThread(name: "reimburse-demo-setup")
             defer { setup.shutdown() }
@@ -74,7 +88,11 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
             if let cluster = server.cluster {
                 printer.line("started a private PostgreSQL \(version) in \(cluster.directory) (\(DemoPrinter.elapsed(since: started)))")
             } else {
-                printer.line("using the database you named (PostgreSQL \(version))")
+                let schema = try await database.withConnection { connection in
+                    try EmptySchemaCheck(connection: connection).requireEmpty()
+                    return try DemoQueries(connection: connection).currentSchema()
+                }
+                printer.line("using the database you named (PostgreSQL \(version)), its empty schema \"\(schema)\"")
             }
             var story = DemoStory(
                 database: database, conninfo: server.conninfo, daemonLogger: daemonLogger, customers: customers,
@@ -96,12 +114,12 @@ struct DemoCommand: AsyncParsableCommand, DatabaseCommand {
         await database.close()
         cleanup.release()
         guard let cluster = server.cluster else { return }
-        print("")
+        Terminal.printLine()
         if keep {
-            server.keepInstructions().forEach { print($0) }
+            server.keepInstructions().forEach { Terminal.printLine($0) }
         } else {
             cluster.destroy()
-            print("Stopped and removed the demo's PostgreSQL. Keep it next time with: reimburse demo --keep")
+            Terminal.printLine("Stopped and removed the demo's PostgreSQL. Keep it next time with: reimburse demo --keep")
         }
     }
 }

@@ -103,7 +103,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
         Terminal.flushStandardOutput()
         guard wait else { return }
         let summary = try JobFollower(connection: connection, jobID: outcome.jobID, company: company).follow()
-        print(summary.line)
+        Terminal.printLine(summary.line)
         switch summary.state {
         case "succeeded":
             return

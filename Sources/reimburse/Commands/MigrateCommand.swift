@@ -36,12 +36,12 @@ struct MigrateCommand: ParsableCommand, DatabaseCommand {
         let connection = try global.connect(as: "migrate")
         let outcome = try migrator.migrate(connection)
         for name in outcome.applied {
-            print("applied \(name)")
+            Terminal.printLine("applied \(name)")
         }
         if outcome.applied.isEmpty {
-            print("schema is up to date: nothing applied, \(outcome.alreadyApplied.count) already applied (\(directory))")
+            Terminal.printLine("schema is up to date: nothing applied, \(outcome.alreadyApplied.count) already applied (\(directory))")
         } else {
-            print("\(outcome.applied.count) applied, \(outcome.alreadyApplied.count) already applied (\(directory))")
+            Terminal.printLine("\(outcome.applied.count) applied, \(outcome.alreadyApplied.count) already applied (\(directory))")
         }
     }
 }

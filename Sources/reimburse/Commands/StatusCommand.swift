@@ -27,7 +27,7 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
         let connection = try global.connect(as: "status")
         let rows = try QueueStatusRow.readAll(on: connection)
         guard !rows.isEmpty else {
-            print("no companies (or none granted to you)")
+            Terminal.printLine("no companies (or none granted to you)")
             return
         }
         var table = TextTable(

@@ -1,28 +1,29 @@
 /// The demo's narration on stdout: numbered steps, SQL as it is run, tables, and how long
-/// each step took. Flushed after every piece so a pipe shows progress as it happens.
+/// each step took. Flushed after every piece so a pipe shows progress as it happens. Every
+/// line goes through ``Terminal/printLine(_:)``: database text is shown, never acted on.
 struct DemoPrinter {
     private var step = 0
 
     mutating func heading(_ title: String) {
         step += 1
-        print("")
-        print("\(step). \(title)")
+        Terminal.printLine()
+        Terminal.printLine("\(step). \(title)")
         Terminal.flushStandardOutput()
     }
 
     func line(_ text: String = "") {
-        print(text.isEmpty ? "" : "   \(text)")
+        Terminal.printLine(text.isEmpty ? "" : "   \(text)")
         Terminal.flushStandardOutput()
     }
 
     func sql(_ statement: String, result: String? = nil) {
-        print("   " + statement + (result.map { "   -- \($0)" } ?? ""))
+        Terminal.printLine("   " + statement + (result.map { "   -- \($0)" } ?? ""))
         Terminal.flushStandardOutput()
     }
 
     func table(_ table: TextTable) {
         for row in table.render().split(separator: "\n", omittingEmptySubsequences: false) {
-            print("   " + row)
+            print("   " + row)  // rendered rows are escaped already
         }
         Terminal.flushStandardOutput()
     }

@@ -11,6 +11,10 @@ struct DemoQueries {
         return (try SchemaMigrator(directory: directory).migrate(connection), directory)
     }
 
+    func currentSchema() throws -> String {
+        try connection.queryValue(String?.self, "SELECT current_schema()").flatMap { $0 } ?? "?"
+    }
+
     func serverVersion() throws -> String {
         try connection.queryValue(String.self, "SHOW server_version") ?? "?"
     }

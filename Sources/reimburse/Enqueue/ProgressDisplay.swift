@@ -33,7 +33,7 @@ struct ProgressDisplay {
     }
 
     mutating func show(_ progress: JobProgress) {
-        let line = Self.describe(progress, jobID: jobID, interactive: interactive)
+        let line = TerminalText.escaped(Self.describe(progress, jobID: jobID, interactive: interactive))
         guard line != lastLine else { return }
         if interactive {
             let padding = String(repeating: " ", count: max(0, lastLine.count - line.count))

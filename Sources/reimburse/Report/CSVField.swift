@@ -5,7 +5,11 @@ import Foundation
 enum CSVField {
     static func quoted(_ value: String) -> String {
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return alwaysQuoted(value)
+    }
+
+    static func alwaysQuoted(_ value: String) -> String {
+        "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Records end with CRLF, as RFC 4180 says.

@@ -6,5 +6,8 @@ enum ColumnKind: Sendable {
     case amount
     case boolean
 
-    var isRightAligned: Bool { self == .integer || self == .amount }
+    var isRightAligned: Bool { isNumber }
+
+    /// Columns whose text this program gets from PostgreSQL's numeric or bigint output.
+    var isNumber: Bool { self == .integer || self == .amount }
 }

@@ -23,7 +23,21 @@ enum JSONLine {
         }
     }
 
+    /// RFC 8259 escapes, and also `\uXXXX` for DEL, C1 controls and the bidi and line
+    /// separator characters of ``TerminalText``: the same string once decoded, but `report
+    /// --format json` piped to a terminal cannot drive it either.
     static func string(_ value: String) -> String {
-        JSONText.quoted(value)
+        let quoted = JSONText.quoted(value)
+        guard quoted.unicodeScalars.contains(where: TerminalText.needsEscape) else { return quoted }
+        var result = ""
+        for scalar in quoted.unicodeScalars {
+            if TerminalText.needsEscape(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }

@@ -1,5 +1,7 @@
 /// Writes rows to stdout in one of the formats as they arrive: CSV and JSON stream (a
 /// million-row report needs no memory), the table waits for all rows to know its widths.
+/// Cells are data, never instructions: CSV guards formula starts (``CSVFormulaGuard``), the
+/// table escapes control characters (``TerminalText``), JSON is exact.
 struct RowWriter {
     let format: ReportFormat
     let columns: [ReportColumn]
@@ -27,8 +29,10 @@ struct RowWriter {
         case .table:
             table?.append(zip(columns, ordered).map { CellText.display($1, kind: $0.kind, forTable: true) })
         case .csv:
-            print(CSVField.record(zip(columns, ordered).map { CellText.display($1, kind: $0.kind, forTable: false) }),
-                  terminator: "")
+            let fields = zip(columns, ordered).map { column, value in
+                CSVFormulaGuard.field(CellText.display(value, kind: column.kind, forTable: false), kind: column.kind)
+            }
+            print(fields.joined(separator: ",") + "\r\n", terminator: "")
         case .json:
             print(JSONLine.object(columns, ordered))
         }
@@ -38,6 +42,6 @@ struct RowWriter {
     func finish(noun: String) {
         guard format == .table, let table else { return }
         print(table.render())
-        print("(\(rowCount) \(noun))")
+        Terminal.printLine("(\(rowCount) \(noun))")
     }
 }

@@ -1,6 +1,8 @@
 /// Aligns rows for a terminal: a header, a rule, padded cells, numbers right-aligned so that
 /// decimal points line up (all amounts have the same number of decimals after trimming to
-/// two or more).
+/// two or more). Cells are shown through ``TerminalText/escaped(_:)``: a control or bidi
+/// character in a name is printed as `\u{1B}`, never sent to the terminal, and widths count
+/// what is shown.
 struct TextTable {
     var headers: [String]
     var rightAligned: [Bool]
@@ -18,6 +20,8 @@ struct TextTable {
     }
 
     func render() -> String {
+        let headers = headers.map(TerminalText.escaped)
+        let rows = rows.map { $0.map(TerminalText.escaped) }
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }

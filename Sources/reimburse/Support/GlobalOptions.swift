@@ -42,8 +42,9 @@ struct GlobalOptions: ParsableArguments {
         return nil
     }
 
-    /// True when the user named a database; the demo then uses it instead of a private server.
-    var databaseWasGiven: Bool { conninfo != nil }
+    /// `--database-url` as given on the command line, ignoring the environment: the demo uses
+    /// a database only when a person named it there.
+    var commandLineDatabaseURL: String? { databaseURL }
 
     /// Passwords to hide from every message.
     var secrets: [String] { ConninfoSecrets.passwords(in: conninfo) }

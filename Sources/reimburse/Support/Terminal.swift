@@ -2,13 +2,22 @@ import Foundation
 
 /// Where output goes: results on stdout, errors and progress on stderr, so that
 /// `reimburse enqueue ... > id.txt` and pipes into other tools get only results.
+///
+/// Every line meant for a person goes through ``TerminalText/escaped(_:)``: a name or an error
+/// message read from the database is shown, never acted on by the terminal. Only the report's
+/// CSV and JSON, which are data for programs, are written as they are.
 enum Terminal {
     static func printError(_ message: String) {
-        writeError("reimburse: error: \(message)\n")
+        writeError("reimburse: error: \(TerminalText.escaped(message))\n")
     }
 
     static func printNote(_ message: String) {
-        writeError("reimburse: \(message)\n")
+        writeError("reimburse: \(TerminalText.escaped(message))\n")
+    }
+
+    /// One line for a person on stdout, control and bidi characters escaped.
+    static func printLine(_ text: String = "") {
+        print(TerminalText.escaped(text))
     }
 
     /// Unbuffered, so a progress line shows at once and never interleaves half-written.
