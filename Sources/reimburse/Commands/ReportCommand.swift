@@ -10,6 +10,14 @@ struct ReportCommand: ParsableCommand, DatabaseCommand {
             whether accounts payable has paid it (status open, partially_paid, paid). Amounts \
             are exact; CSV and JSON use the view's column names, JSON keeps amounts as strings.
 
+            Names are data, not instructions. CSV: a cell starting with =, +, -, @, tab, \
+            carriage return or line feed (or the full-width forms of =, +, -, @) gets a leading single quote \
+            inside a quoted field, as OWASP advises against formula injection \
+            ("'=HYPERLINK(...)"); the amount and id columns, which this program writes as \
+            plain numbers (-10.00), are left as numbers. Table: control characters (C0, DEL, \
+            C1, so ANSI escape sequences) and bidi overrides are shown escaped, as \\u{1B}. \
+            JSON: exact (control and bidi characters as \\uXXXX escapes).
+
             Examples:
               reimburse report --company USMF
               reimburse report --job 42 --format csv > job-42.csv

@@ -10,7 +10,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "A libpq URI or conninfo string (else $DATABASE_URL, else libpq's defaults: PGHOST, PGDATABASE, ...).",
+            "A libpq URI or conninfo string (else $DATABASE_URL, else libpq's defaults: PGHOST, PGDATABASE, ...; "
+                + "the demo uses only this option, never the environment).",
             valueName: "url"))
     var databaseURL: String?
 
