@@ -46,6 +46,30 @@ struct ErrorPathTests {
         expectOneLine(badTime, exitCode: 65, containing: "--run-at")
     }
 
+    /// run_at is refused outside the years 0001-9999 (sql/0010, reimbursement_job_run_at_range);
+    /// the command says so before connecting instead of passing PostgreSQL's raw date error on.
+    @Test func runAtOutsideTheSupportedYearsIsBadDataBeforeConnecting() async throws {
+        for time in ["0000-06-01T00:00:00Z", "10000-01-01T00:00:00Z"] {
+            let outcome = try await Reimburse.run(
+                "enqueue", "--company", "USMF", "--run-at", time, "--database-url", "host=/nonexistent dbname=x")
+            expectOneLine(outcome, exitCode: 65, containing: "--run-at: \"\(time)\" is outside the years 0001 to 9999")
+        }
+    }
+
+    /// Issue 12 item 7: a 6 kB dedupe key was PostgreSQL's raw "index row size exceeds btree
+    /// maximum" (exit 70, internal error); it is the named limit, in the flag's terms.
+    @Test func overlongDedupeKeyIsBadDataNamingTheLimit() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { try Fixtures.company("USMF", on: $0) }
+        let key = String((0..<6_000).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+        let outcome = try await Reimburse.run(
+            "enqueue", "--company", "USMF", "--dedupe-key", key, "--database-url", database.conninfo)
+        expectOneLine(outcome, exitCode: 65, containing: "--dedupe-key is 6000 characters long; at most 255 are allowed")
+        #expect(!outcome.standardError.contains(key), "the key itself is not echoed back")
+        let count = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM reimbursement_job") }
+        #expect(count == 0)
+    }
+
     @Test func unreachableDatabaseIsOneLineWithoutThePassword() async throws {
         let conninfo = try await Reimburse.run(
             "status", "--database-url", "host=/nonexistent dbname=x user=alice password=s3cret-conninfo")

@@ -213,6 +213,28 @@ private let badInputCases: [BadInputCase] = [
             SELECT 'BAD', 'R' || lpad(i::text, 5, '0'), 'payment', 'USD', -i, -i, '1200' FROM generate_series(1, 2000) i
             """)
     }, action: { try insertJob($0) }, expected: .cancelled, cancelWhileRunning: true),
+    // ---- issue 11 kind 7 / issue 12 item 7: values the rules cannot use, refused by name (sql/0010) ----
+    BadInputCase(name: "NaN minimum reimbursement", action: { c in
+        try c.execute("UPDATE company SET minimum_reimbursement = 'NaN' WHERE id = 'BAD'")
+        return nil
+    }, expected: .rejected(constraint: "company_minimum_reimbursement_finite")),
+    BadInputCase(name: "transaction with NaN amounts", action: { c in
+        try LedgerFixture.customer("BAD", "B1", on: c)
+        try LedgerFixture.transaction("BAD", "B1", amount: "NaN", accounting: "NaN", on: c)
+        return nil
+    }, expected: .rejected(constraint: "customer_transaction_amount_accounting_finite")),
+    BadInputCase(name: "posting date infinity", setup: { c in try badCustomer(c) }, action: { c in
+        try c.queryValue(Int64.self, "INSERT INTO reimbursement_job (company_id, posting_date) VALUES ('BAD', 'infinity') RETURNING id")
+    }, expected: .rejected(constraint: "reimbursement_job_posting_date_range")),
+    BadInputCase(name: "NULL inside customer_accounts", setup: { c in try badCustomer(c) },
+                 action: { try insertJob($0, "customer_accounts", "ARRAY['B1', NULL]") },
+                 expected: .rejected(constraint: "reimbursement_job_customer_accounts_no_null_elements")),
+    BadInputCase(name: "run_at infinity", setup: { c in try badCustomer(c) },
+                 action: { try insertJob($0, "run_at", "'infinity'") },
+                 expected: .rejected(constraint: "reimbursement_job_run_at_range")),
+    BadInputCase(name: "6 kB dedupe key", setup: { c in try badCustomer(c) }, action: { c in
+        try insertJob(c, "dedupe_key", "$1", String((0..<6_144).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! }))
+    }, expected: .rejected(constraint: "reimbursement_job_dedupe_key_length")),
 ]
 
 @Suite("Bad input")

@@ -86,6 +86,13 @@ struct JobEnqueuer {
             return CommandFailure.badData("cannot approve job \(request.approvesJobID ?? 0): \(error.message)")
         case (SQLState.checkViolation, "reimbursement_job_dedupe_key_not_blank"):
             return CommandFailure.badData("--dedupe-key must not be empty")
+        case (SQLState.checkViolation, "reimbursement_job_dedupe_key_length"):
+            return CommandFailure.badData(
+                "--dedupe-key is \(request.dedupeKey?.count ?? 0) characters long; at most 255 are allowed")
+        case (SQLState.checkViolation, "reimbursement_job_run_at_range"):
+            return CommandFailure.badData("--run-at must be a time from year 0001 to 9999 (UTC)")
+        case (SQLState.checkViolation, "reimbursement_job_posting_date_range"):
+            return CommandFailure.badData("--posting-date must be a date from 0001-01-01 to 9999-12-31")
         case (SQLState.checkViolation, "reimbursement_job_debit_handling_valid"):
             return CommandFailure.badData("--debit-handling is not accepted by this database: \(error.message)")
         default:
