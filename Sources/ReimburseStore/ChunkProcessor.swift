@@ -7,10 +7,9 @@ import ReimburseEngine
 /// - A customer with a row that cannot be read, or whose amounts the engine cannot use, is
 ///   planned as `invalid_data` (the engine does the latter itself).
 /// - The chunk is posted in one go inside a savepoint: the fast path. When the database
-///   refuses it for a reason of the data (SQLSTATE class 22 or 23, except a duplicate key,
-///   which comes from the company's number sequences and never from one customer's rows), the
-///   savepoint is rolled back and the chunk is posted again customer by customer, each in its
-///   own savepoint; a customer the database still refuses becomes `invalid_data` with the
+///   refuses it for a reason of the rows (``PostgresError/isCustomerData``), the savepoint is
+///   rolled back and the chunk is posted again customer by customer, each in its own
+///   savepoint; a customer the database still refuses becomes `invalid_data` with the
 ///   database's words in `detail`, and the others are posted.
 /// - The tally records the plans as posted, so `result` matches the rows.
 ///
@@ -98,11 +97,15 @@ struct ChunkProcessor {
 }
 
 extension PostgresError {
-    /// Refused for a reason of the rows written (data exception, class 22, or integrity
-    /// violation, class 23), which posting customer by customer can pin on one customer. A
-    /// duplicate key is left out: keys come from the company's sequences, not a customer's data.
+    /// Refused for a reason of the rows written, which posting customer by customer can pin
+    /// on one customer: a data exception (class 22: a value out of range, say) or an integrity
+    /// violation (class 23) of a named constraint or column. Left out, so that they fail the
+    /// job: a duplicate key (keys come from the company's number sequences, not a customer's
+    /// data) and an integrity error raised without naming a constraint (a trigger refusing a
+    /// closed period or a policy: the company's problem, PRODUCT.md §1 Precisions).
     var isCustomerData: Bool {
         guard kind == .server, let sqlState, sqlState != SQLState.uniqueViolation else { return false }
-        return sqlState.hasPrefix("22") || sqlState.hasPrefix("23")
+        if sqlState.hasPrefix("22") { return true }
+        return sqlState.hasPrefix("23") && (constraintName != nil || columnName != nil)
     }
 }
