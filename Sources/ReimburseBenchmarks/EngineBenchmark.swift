@@ -55,9 +55,9 @@ enum EngineBenchmark {
     /// three vendor situations.
     private static func generate(customers: Int, transactionsPerCustomer: Int, seed: UInt64) -> [CustomerFacts] {
         var random = SplitMix64(seed: seed)
-        let currencies = ["USD", "USD", "USD", "USD", "USD", "USD", "EUR", "EUR", "GBP", "CAD"]
-        let ledgerAccounts = ["130100", "130100", "130100", "130200"]
-        let rates: [String: Int128] = ["USD": 100, "EUR": 108, "GBP": 127, "CAD": 73]
+        let currencies: [Code] = ["USD", "USD", "USD", "USD", "USD", "USD", "EUR", "EUR", "GBP", "CAD"]
+        let ledgerAccounts: [Code] = ["130100", "130100", "130100", "130200"]
+        let rates: [Code: Int128] = ["USD": 100, "EUR": 108, "GBP": 127, "CAD": 73]
         var facts: [CustomerFacts] = []
         facts.reserveCapacity(customers)
         var nextId: Int64 = 1
@@ -82,7 +82,7 @@ enum EngineBenchmark {
                 nextId += 1
             }
             let vendorCase = random.below(10)
-            let account = "C\(number)"
+            let account = Code("C\(number)")
             facts.append(
                 CustomerFacts(
                     account: account, name: "Customer \(number)", group: "RETAIL", currency: mainCurrency,

@@ -70,69 +70,87 @@ struct ChunkLoader {
 
     /// One chunk: the customers in account order with their open transactions, an approval's
     /// proposals per customer, and which customers have no name or address (the engine sees
-    /// them as empty text; a one-time vendor created for them copies the NULL).
+    /// them as empty text; a one-time vendor created for them copies the NULL). Keys are
+    /// ``Code``s: compared by bytes, as the database keys them.
     struct Chunk {
         var customers: [CustomerFacts] = []
-        var proposals: [String: [ReimbursementProposal]] = [:]
-        var withoutName: Set<String> = []
-        var withoutAddress: Set<String> = []
+        var proposals: [Code: [ReimbursementProposal]] = [:]
+        var withoutName: Set<Code> = []
+        var withoutAddress: Set<Code> = []
+        /// Customers with a row that cannot be read, with what is wrong: they are planned as
+        /// `invalid_data`, not handed to the engine.
+        var unreadable: [Code: String] = [:]
     }
 
     /// The next chunk after `after` (nil: from the start), at most `limit` customers.
     func load(after: String?, limit: Int) throws -> Chunk {
         var chunk = Chunk()
-        var withoutName: Set<String> = []
-        var withoutAddress: Set<String> = []
+        var withoutName: Set<Code> = []
+        var withoutAddress: Set<Code> = []
+        var unreadable: [Code: String] = [:]
         var customers = try connection.query(
             Self.customersSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
         ) { row in
-            let account: String = try row.decode(at: 0)
-            if try row.decode(Bool.self, at: 7) { withoutName.insert(account) }
-            if try row.decode(Bool.self, at: 8) { withoutAddress.insert(account) }
-            return CustomerFacts(
-                account: account,
-                name: try row.decode(at: 1),
-                group: try row.decode(String?.self, at: 2),
-                currency: try row.decode(at: 3),
-                address: try row.decode(at: 4),
-                onHold: try row.decode(at: 5),
-                vendorAccount: try row.decode(String?.self, at: 6),
-                vendorAccountExists: try row.decode(at: 9),
-                existingOneTimeVendor: try row.decode(String?.self, at: 10),
-                transactions: [])
+            let account: Code = try row.decode(at: 0)
+            do {
+                if try row.decode(Bool.self, at: 7) { withoutName.insert(account) }
+                if try row.decode(Bool.self, at: 8) { withoutAddress.insert(account) }
+                return CustomerFacts(
+                    account: account,
+                    name: try row.decode(at: 1),
+                    group: try row.decode(Code?.self, at: 2),
+                    currency: try row.decode(at: 3),
+                    address: try row.decode(at: 4),
+                    onHold: try row.decode(at: 5),
+                    vendorAccount: try row.decode(Code?.self, at: 6),
+                    vendorAccountExists: try row.decode(at: 9),
+                    existingOneTimeVendor: try row.decode(Code?.self, at: 10),
+                    transactions: [])
+            } catch let error as PostgresError where error.kind == .decoding {
+                unreadable[account] = "the customer row cannot be read: \(error.message)"
+                return CustomerFacts(account: account, currency: "", transactions: [])
+            }
         }
         guard !customers.isEmpty else { return chunk }
         chunk.withoutName = withoutName
         chunk.withoutAddress = withoutAddress
         let accounts = customers.map(\.account)
-        var index: [String: Int] = [:]
+        var index: [Code: Int] = [:]
         index.reserveCapacity(customers.count)
         for (position, customer) in customers.enumerated() { index[customer.account] = position }
 
         let result = try connection.execute(Self.openTransactionsSQL, job.companyID, accounts)
         for rowIndex in 0..<result.rowCount {
             let row = result[rowIndex]
-            let account: String = try row.decode(at: 0)
+            let account: Code = try row.decode(at: 0)
             guard let position = index[account] else { continue }
-            customers[position].transactions.append(OpenTransaction(
-                id: try row.decode(at: 1),
-                currency: try row.decode(at: 2),
-                amount: try row.decode(at: 3),
-                amountAccounting: try row.decode(at: 4),
-                settledAmount: try row.decode(at: 5),
-                settledAmountAccounting: try row.decode(at: 6),
-                ledgerAccount: try row.decode(at: 7),
-                markedForSettlement: try row.decode(at: 8)))
+            do {
+                customers[position].transactions.append(OpenTransaction(
+                    id: try row.decode(at: 1),
+                    currency: try row.decode(at: 2),
+                    amount: try row.decode(at: 3),
+                    amountAccounting: try row.decode(at: 4),
+                    settledAmount: try row.decode(at: 5),
+                    settledAmountAccounting: try row.decode(at: 6),
+                    ledgerAccount: try row.decode(at: 7),
+                    markedForSettlement: try row.decode(at: 8)))
+            } catch let error as PostgresError where error.kind == .decoding {
+                // One unreadable row makes its customer invalid_data; the others go on.
+                let id = row[1] ?? "?"
+                let problem = "transaction \(id) cannot be read: \(error.message)"
+                unreadable[account] = unreadable[account].map { "\($0); \(problem)" } ?? problem
+            }
         }
+        chunk.unreadable = unreadable
 
         if let approved = job.approvesJobID {
             let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, accounts) { row in
-                (try row.decode(String.self, at: 0), ReimbursementProposal(
+                (try row.decode(Code.self, at: 0), ReimbursementProposal(
                     currency: try row.decode(at: 1),
                     amount: try row.decode(at: 2),
                     amountAccounting: try row.decode(at: 3),
                     creditTransactionIds: try row.decode([Int64].self, at: 4),
-                    vendorAccount: try row.decode(String?.self, at: 5)))
+                    vendorAccount: try row.decode(Code?.self, at: 5)))
             }
             for (account, proposal) in rows { chunk.proposals[account, default: []].append(proposal) }
         }

@@ -10,8 +10,8 @@ struct ChunkPoster {
     let stagedWrites: Bool
     /// Customers whose name or address is NULL: a one-time vendor copies the NULL, not the
     /// empty text the engine sees.
-    var withoutName: Set<String> = []
-    var withoutAddress: Set<String> = []
+    var withoutName: Set<Code> = []
+    var withoutAddress: Set<Code> = []
 
     static let vendors = BulkTableWriter(
         table: "vendor",
@@ -39,7 +39,7 @@ struct ChunkPoster {
     static let skips = BulkTableWriter(
         table: "reimbursement_skip",
         columns: ["job_id", "company_id", "customer_account", "currency", "reason", "credit_balance",
-                  "credit_balance_accounting"])
+                  "credit_balance_accounting", "detail"])
     static let proposals = BulkTableWriter(
         table: "reimbursement_proposal",
         columns: ["job_id", "company_id", "customer_account", "vendor_account", "currency", "amount",
@@ -56,14 +56,17 @@ struct ChunkPoster {
            AND t.amount - t.settled_amount = -s.amount
         """
 
+    /// Writes the plans of `planned` (a whole chunk, or one customer when the chunk is posted
+    /// customer by customer): proposals and skips in a preview; reimbursements, their rows
+    /// and skips otherwise. A plan's accounting amounts may be zero (a residue) and are
+    /// written as they are.
     func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
-        try Self.checkAccountingAmounts(planned)
         var skipRows: [[any PostgresEncodable]] = []
         for (customer, plan) in planned {
             for skip in plan.skips {
                 skipRows.append([
                     job.id, job.companyID, customer.account, skip.currency, skip.reason.rawValue,
-                    skip.creditBalance, skip.creditBalanceAccounting,
+                    skip.creditBalance, skip.creditBalanceAccounting, skip.detail,
                 ])
             }
         }
@@ -127,7 +130,7 @@ struct ChunkPoster {
             let created: Bool
             switch vendor {
             case .existing(let account), .existingOneTime(let account):
-                vendorAccount = account
+                vendorAccount = account.text
                 created = false
             case .createOneTime:
                 vendorAccount = try numbers.next("one_time_vendor")
@@ -199,25 +202,5 @@ struct ChunkPoster {
                     + "their lock; nothing of the chunk was posted")
         }
         try numbers.save(on: connection)
-    }
-
-    /// A credit can be open in its own currency yet fully settled in accounting currency (the
-    /// schema allows it: an exchange adjustment settled only that part). Its settlement would
-    /// carry a zero accounting amount, which the ledger refuses. Say which customer and which
-    /// credit, so a person can correct it, instead of letting the database reject the chunk
-    /// with a message that names neither.
-    static func checkAccountingAmounts(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
-        for (customer, plan) in planned {
-            for reimbursement in plan.reimbursements {
-                for debit in reimbursement.debits {
-                    for settlement in debit.settlements where !settlement.amountAccounting.isPositive {
-                        throw JobFailure(
-                            "customer \(customer.account): credit transaction \(settlement.creditTransactionId) is open "
-                                + "for \(settlement.amount) \(reimbursement.currency) but has nothing open in accounting "
-                                + "currency; correct its settled_amount_accounting (or put the customer on hold) and retry")
-                    }
-                }
-            }
-        }
     }
 }

@@ -217,22 +217,11 @@ public final class JobRunner {
                 return .finished(tally, count: 0)
             }
 
-            var newTally = tally
-            var planned: [(customer: CustomerFacts, plan: CustomerPlan)] = []
-            planned.reserveCapacity(customers.count)
-            do {
-                for customer in customers {
-                    let plan = try planner.plan(customer, proposals: chunk.proposals[customer.account] ?? [])
-                    try newTally.record(plan)
-                    planned.append((customer, plan))
-                }
-            } catch {
-                throw JobFailure("\(error)")
-            }
-            try ChunkPoster(
+            let poster = ChunkPoster(
                 connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged,
-                withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress
-            ).post(planned)
+                withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress)
+            let newTally = try ChunkProcessor(connection: connection, poster: poster, planner: planner)
+                .process(chunk, tally: tally)
 
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
@@ -248,7 +237,7 @@ public final class JobRunner {
                 try JobStateStore.markFinished(lease, state: "succeeded", tally: newTally, inTransactionOn: connection)
                 return .finished(newTally, count: customers.count)
             }
-            return .advanced(lastCustomer: last.account, tally: newTally, count: customers.count)
+            return .advanced(lastCustomer: last.account.text, tally: newTally, count: customers.count)
         }
     }
 

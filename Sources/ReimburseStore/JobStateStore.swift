@@ -29,7 +29,9 @@ public enum JobStateStore {
         try closeAttempt(lease, outcome: state, error: nil, on: connection)
     }
 
-    /// Fails a running job for good, keeping what it posted and counting it.
+    /// Fails a running job for good, keeping what it posted and counting it: `tally` when
+    /// given, else the result its last chunk saved, else a result of zeros (a job that failed
+    /// before its first chunk still says it reimbursed nothing).
     public static func fail(
         _ lease: JobLease, message: String, tally: JobTally?, on connection: PostgresConnection
     ) throws {
@@ -37,10 +39,10 @@ public enum JobStateStore {
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = 'failed', finished_at = clock_timestamp(), last_error = $3,
-                       result = coalesce($4::jsonb, result),
+                       result = coalesce($4::jsonb, result, $5::jsonb),
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
-                """, lease.jobID, lease.token, message, tally?.resultJSON())
+                """, lease.jobID, lease.token, message, tally?.resultJSON(), JobTally().resultJSON())
             guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
             try closeAttempt(lease, outcome: "failed", error: message, on: connection)
         }
@@ -58,6 +60,7 @@ public enum JobStateStore {
                        finished_at = CASE WHEN attempts >= max_attempts THEN clock_timestamp() END,
                        run_at = CASE WHEN attempts >= max_attempts THEN run_at
                                      ELSE now() + make_interval(secs => $4) END,
+                       result = CASE WHEN attempts >= max_attempts THEN coalesce(result, $5::jsonb) ELSE result END,
                        last_error = CASE WHEN attempts >= max_attempts
                                          THEN 'gave up after ' || attempts
                                               || CASE WHEN attempts = 1 THEN ' attempt: ' ELSE ' attempts: ' END || $3
@@ -65,7 +68,7 @@ public enum JobStateStore {
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
                 RETURNING state
-                """, lease.jobID, lease.token, error, backoff.postgresSeconds)
+                """, lease.jobID, lease.token, error, backoff.postgresSeconds, JobTally().resultJSON())
             guard let state = try updated.first?.decode(String.self, at: 0) else { throw LeaseLost(jobID: lease.jobID) }
             // The audit says what happened: a retry, or the end of the job's attempts.
             try closeAttempt(lease, outcome: state == "failed" ? "failed" : "retry", error: error, on: connection)

@@ -350,6 +350,23 @@ public struct LedgerVerifier {
                 HAVING count(*) > 1
                  ORDER BY 1, 2
                 """),
+        Check(
+            name: "skip_excludes_reimbursement",
+            summary: "a customer skipped in a job (a NULL-currency row such as invalid_data, or a per-currency row) has no reimbursement in that job (of that currency)",
+            sql: """
+                SELECT s.company_id,
+                       format('customer %s is skipped in job %s (%s%s) but reimbursement %s (%s %s) was posted for it in that job',
+                              s.customer_account, s.job_id, s.reason, coalesce(', ' || s.currency, ''),
+                              r.id, r.amount, r.currency),
+                       ARRAY['reimbursement_skip ' || s.company_id || '/' || s.job_id || '/' || s.id,
+                             'reimbursement ' || r.id]
+                  FROM reimbursement_skip s
+                  JOIN reimbursement r ON r.company_id = s.company_id AND r.job_id = s.job_id
+                                      AND r.customer_account = s.customer_account
+                                      AND (s.currency IS NULL OR r.currency = s.currency)
+                 WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "s.company_id"))
+                 ORDER BY 1, 2
+                """),
         sequenceCheck(
             name: "reimbursement_voucher_sequence", sequence: "reimbursement_voucher",
             what: "voucher",

@@ -82,13 +82,13 @@ extension JobTally {
             let number = count(value)
             if number != 0 { skipped[skipReason] = number }
         }
-        var totals: [String: CurrencyTotal] = [:]
+        var totals: [Code: CurrencyTotal] = [:]
         for (currency, value) in object["totals"] as? [String: Any] ?? [:] {
             guard let entry = value as? [String: Any],
                   let amount = (entry["amount"] as? String).flatMap(Money.init(exactly:)),
                   let accounting = (entry["amount_accounting"] as? String).flatMap(Money.init(exactly:))
             else { throw JobFailure("the job's saved result has an unreadable total for \(currency)") }
-            totals[currency] = CurrencyTotal(amount: amount, amountAccounting: accounting)
+            totals[Code(currency)] = CurrencyTotal(amount: amount, amountAccounting: accounting)
         }
         self.init(
             selected: count(customers["selected"]),

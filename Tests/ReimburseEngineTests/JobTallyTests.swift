@@ -37,7 +37,7 @@ struct JobTallyTests {
         #expect(
             tally.resultJSON()
                 == #"{"customers": {"no_credit_balance": 1, "reimbursed": 2, "selected": 6, "skipped": {"#
-                + #""below_minimum": 1, "changed_since_preview": 0, "on_hold": 1, "open_debits": 0, "#
+                + #""below_minimum": 1, "changed_since_preview": 0, "invalid_data": 0, "on_hold": 1, "open_debits": 0, "#
                 + #""pending_settlement": 0, "vendor_not_found": 1}}, "reimbursements": 3, "totals": {"#
                 + #""EUR": {"amount": "15.000001", "amount_accounting": "16.50"}, "#
                 + #""USD": {"amount": "30.00", "amount_accounting": "30.00"}}}"#)
@@ -47,7 +47,7 @@ struct JobTallyTests {
         #expect(
             JobTally().resultJSON()
                 == #"{"customers": {"no_credit_balance": 0, "reimbursed": 0, "selected": 0, "skipped": {"#
-                + #""below_minimum": 0, "changed_since_preview": 0, "on_hold": 0, "open_debits": 0, "#
+                + #""below_minimum": 0, "changed_since_preview": 0, "invalid_data": 0, "on_hold": 0, "open_debits": 0, "#
                 + #""pending_settlement": 0, "vendor_not_found": 0}}, "reimbursements": 0, "totals": {}}"#)
     }
 

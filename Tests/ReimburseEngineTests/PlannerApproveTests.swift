@@ -32,7 +32,9 @@ struct PlannerApproveTests {
         changed.transactions.append(Fixture.credit(4, "1.00"))
         let plan = try approver.plan(changed, proposals: proposed)
         #expect(plan.reimbursements.map(\.currency) == ["EUR"])
-        #expect(plan.skips == [Fixture.skip(.changedSincePreview, "USD", "51.00", "51.00")])
+        #expect(plan.skipsWithoutDetail == [Fixture.skip(.changedSincePreview, "USD", "51.00", "51.00")])
+        #expect(plan.skips.first?.detail
+            == "the open USD credits changed since the preview: it proposed 50.00 (credits 1, 2), open now 51.00 (credits 1, 2, 4)")
         #expect(plan.outcome == .reimbursed)
     }
 
@@ -41,7 +43,7 @@ struct PlannerApproveTests {
         var changed = original
         changed.transactions[0].settledAmount = money("-0.01")
         changed.transactions[0].settledAmountAccounting = money("-0.01")
-        #expect(try approver.plan(changed, proposals: proposed).skips == [Fixture.skip(.changedSincePreview, "USD", "49.99", "49.99")])
+        #expect(try approver.plan(changed, proposals: proposed).skipsWithoutDetail == [Fixture.skip(.changedSincePreview, "USD", "49.99", "49.99")])
     }
 
     @Test func aChangedAccountingRemainderIsAChange() throws {
@@ -56,18 +58,31 @@ struct PlannerApproveTests {
         var changed = original
         changed.transactions[1].settledAmount = money("-20.00")
         changed.transactions[1].settledAmountAccounting = money("-20.00")
-        #expect(try approver.plan(changed, proposals: proposed).skips == [Fixture.skip(.changedSincePreview, "USD", "30.00", "30.00")])
+        #expect(try approver.plan(changed, proposals: proposed).skipsWithoutDetail == [Fixture.skip(.changedSincePreview, "USD", "30.00", "30.00")])
     }
 
-    @Test func allCreditsSettledMeanwhileIsAChangeNotNoCreditBalance() throws {
+    /// Issue 11, kind 3: the proposed credits are gone (settled elsewhere): the customer is
+    /// only counted, no_credit_balance, with no skip row.
+    @Test func allCreditsSettledMeanwhileIsNoCreditBalance() throws {
         let proposed = try proposals(of: original)
         let settled = Fixture.customer([Fixture.debit(9, "1.00")])
-        let plan = try approver.plan(settled, proposals: proposed)
-        #expect(
-            plan.skips == [
-                Fixture.skip(.changedSincePreview, "EUR", "0", "0"), Fixture.skip(.changedSincePreview, "USD", "0", "0"),
-            ])
-        #expect(plan.outcome == .skipped(.changedSincePreview))
+        #expect(try approver.plan(settled, proposals: proposed) == .noCreditBalance)
+        var allSettled = original
+        for index in allSettled.transactions.indices {
+            allSettled.transactions[index].settledAmount = allSettled.transactions[index].amount
+        }
+        #expect(try approver.plan(allSettled, proposals: proposed) == .noCreditBalance)
+    }
+
+    /// A proposal whose currency has no open credit left is dropped; the other currency posts.
+    @Test func aProposedCurrencyWithNothingOpenIsDropped() throws {
+        let proposed = try proposals(of: original)
+        var eurGone = original
+        eurGone.transactions[2].settledAmount = eurGone.transactions[2].amount
+        let plan = try approver.plan(eurGone, proposals: proposed)
+        #expect(plan.reimbursements.map(\.currency) == ["USD"])
+        #expect(plan.skips.isEmpty)
+        #expect(plan.outcome == .reimbursed)
     }
 
     @Test func noCreditsAndNoProposalsIsNoCreditBalance() throws {
@@ -108,7 +123,7 @@ struct PlannerApproveTests {
         let plan = try approver.plan(original, proposals: [])
         #expect(plan.reimbursements.isEmpty && plan.vendor == nil)
         #expect(
-            plan.skips == [
+            plan.skipsWithoutDetail == [
                 Fixture.skip(.changedSincePreview, "EUR", "15.00", "16.20"),
                 Fixture.skip(.changedSincePreview, "USD", "50.00", "50.00"),
             ])
@@ -124,9 +139,55 @@ struct PlannerApproveTests {
         vendorGone.vendorAccountExists = false
         let plan = try approver.plan(vendorGone, proposals: proposed)
         #expect(plan.skips == [Fixture.skip(.vendorNotFound, nil, nil, "66.20")])
-        var nowOneTime = original
-        nowOneTime.vendorAccount = nil
-        #expect(try approver.plan(nowOneTime, proposals: proposed).vendor == .createOneTime)
+        var oneTimeCreated = original
+        oneTimeCreated.existingOneTimeVendor = "OTV-9"
+        #expect(try approver.plan(oneTimeCreated, proposals: proposed).vendor == .existing(account: "V0001"))
+    }
+
+    /// Issue 11, kind 2: the payee is part of what was approved. The customer's vendor was
+    /// changed from V0001 to V-2 (an existing vendor) after the preview: nothing is posted,
+    /// each currency is changed_since_preview naming both vendors.
+    @Test func aChangedVendorIsAChangeNamingBothVendors() throws {
+        let proposed = try proposals(of: original)
+        var redirected = original
+        redirected.vendorAccount = "V-2"
+        let plan = try approver.plan(redirected, proposals: proposed)
+        #expect(plan.reimbursements.isEmpty && plan.vendor == nil)
+        #expect(plan.skipSummary == ["EUR:changed_since_preview", "USD:changed_since_preview"])
+        for skip in plan.skips {
+            #expect(skip.detail?.contains("vendor V0001") == true && skip.detail?.contains("vendor V-2") == true,
+                    "\(skip.detail ?? "")")
+        }
+        // Unlinked from its vendor: a one-time vendor would now be paid instead.
+        var unlinked = original
+        unlinked.vendorAccount = nil
+        #expect(try approver.plan(unlinked, proposals: proposed).skipSummary
+            == ["EUR:changed_since_preview", "USD:changed_since_preview"])
+    }
+
+    /// The variant: the preview proposed a new one-time vendor (no vendor account), and the
+    /// customer was linked to a vendor since. A one-time vendor of the same customer created
+    /// since the preview is the same payee.
+    @Test func aVendorLinkedSinceAOneTimeProposalIsAChange() throws {
+        var oneTime = original
+        oneTime.vendorAccount = nil
+        oneTime.vendorAccountExists = false
+        let proposed = try proposals(of: oneTime)
+        #expect(proposed.allSatisfy { $0.vendorAccount == nil })
+        var linked = oneTime
+        linked.vendorAccount = "V-2"
+        linked.vendorAccountExists = true
+        let plan = try approver.plan(linked, proposals: proposed)
+        #expect(plan.reimbursements.isEmpty)
+        #expect(plan.skips.allSatisfy {
+            $0.reason == .changedSincePreview && $0.detail?.contains("a new one-time vendor") == true
+                && $0.detail?.contains("vendor V-2") == true
+        })
+        var created = oneTime
+        created.existingOneTimeVendor = "OTV-7"
+        let posted = try approver.plan(created, proposals: proposed)
+        #expect(posted.vendor == .existingOneTime(account: "OTV-7"))
+        #expect(posted.reimbursements.count == 2 && posted.skips.isEmpty)
     }
 
     @Test func proposalsThatDoNotDescribeTheCreditsAreChanges() throws {

@@ -13,7 +13,7 @@ struct PlannerPropertyTests {
         var problems: [String] = []
         var outcomes: [CustomerOutcome: Int] = [:]
         var tally = JobTally()
-        var expectedTotals: [String: Int128] = [:]
+        var expectedTotals: [Code: Int128] = [:]
         var approvedChanged = 0
         for number in 0..<PlannerPropertyTests.customersPerRun {
             let company = world.company()
@@ -75,7 +75,7 @@ struct PlannerPropertyTests {
         let open = customer.transactions.filter(\.isOpen)
         let credits = open.filter(\.isCredit)
         var expectedSkips: [String] = []
-        var expectedCurrencies: [String] = []
+        var expectedCurrencies: [Code] = []
         if credits.isEmpty {
             return plan == .noCreditBalance ? [] : ["\(customer.account): oracle expects noCreditBalance"]
         } else if customer.onHold {
@@ -85,7 +85,7 @@ struct PlannerPropertyTests {
         } else if options.debitHandling == .skip && open.contains(where: \.isDebit) {
             expectedSkips = ["-:open_debits"]
         } else {
-            var accountingBalance: [String: Int128] = [:]
+            var accountingBalance: [Code: Int128] = [:]
             for credit in credits {
                 accountingBalance[credit.currency, default: 0] -=
                     credit.amountAccounting.microUnits - credit.settledAmountAccounting.microUnits
@@ -106,7 +106,7 @@ struct PlannerPropertyTests {
         if plan.skipSummary != expectedSkips {
             problems.append("\(customer.account): skips \(plan.skipSummary), oracle \(expectedSkips)")
         }
-        var currencies: [String] = []
+        var currencies: [Code] = []
         for reimbursement in plan.reimbursements where currencies.last != reimbursement.currency {
             currencies.append(reimbursement.currency)
         }

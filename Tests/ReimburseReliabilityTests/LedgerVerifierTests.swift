@@ -185,6 +185,14 @@ private let corruptions: [Corruption] = [
             VALUES ('USMF', 'OTV-00000099', 'by hand', 'USD', true, 'C003')
             """]),
     Corruption(
+        check: "skip_excludes_reimbursement", what: "a reimbursed customer also skipped invalid_data in its job",
+        statements: ["""
+            INSERT INTO reimbursement_skip (job_id, company_id, customer_account, currency, reason,
+                                            credit_balance_accounting, detail)
+            SELECT job_id, company_id, customer_account, NULL, 'invalid_data', 0, 'by hand'
+              FROM reimbursement WHERE company_id = 'USMF' ORDER BY id LIMIT 1
+            """]),
+    Corruption(
         check: "job_result_matches_postings", what: "a total changed in the result",
         statements: ["""
             UPDATE reimbursement_job SET result = jsonb_set(result, '{totals,USD,amount}', '"1.000000"')
@@ -207,7 +215,7 @@ struct LedgerVerifierTests {
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
-            #expect(result.checks.count == 12)
+            #expect(result.checks.count == 13)
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

@@ -136,6 +136,15 @@ struct ConstraintCase: Sendable, CustomTestStringConvertible {
                 VALUES ('A', 'C1', 'payment', 'USD', -10, $1::numeric, '1200')
                 """,
             bad: ["9.5"], good: ["-9.5"], constraint: "customer_transaction_accounting_same_sign", sqlState: check),
+        // Zero is a residue after a revaluation (issue 11, kind 6): allowed; the other sign never.
+        ConstraintCase(
+            name: "accounting amount of the other sign, zero allowed",
+            statement: """
+                INSERT INTO customer_transaction (company_id, customer_account, kind, currency, amount,
+                                                  amount_accounting, ledger_account)
+                VALUES ('A', 'C1', 'payment', 'USD', -10, $1::numeric, '1200')
+                """,
+            bad: ["0.000001"], good: ["0"], constraint: "customer_transaction_accounting_same_sign", sqlState: check),
         ConstraintCase(
             name: "credit settled beyond its amount",
             statement: """
@@ -311,6 +320,22 @@ struct ConstraintCase: Sendable, CustomTestStringConvertible {
                 """,
             bad: ["0"], good: ["1"], constraint: "reimbursement_amount_positive", sqlState: check),
         ConstraintCase(
+            name: "reimbursement of a negative accounting amount (zero is a residue)",
+            statement: """
+                INSERT INTO reimbursement (company_id, job_id, customer_account, vendor_account, currency, amount,
+                                           amount_accounting, voucher, posting_date)
+                VALUES ('A', 905, 'C1', 'V1', 'EUR', 1, $1::numeric, 'RV-00000002', DATE '2024-03-31')
+                """,
+            bad: ["-0.01"], good: ["0"], constraint: "reimbursement_amount_accounting_positive", sqlState: check),
+        ConstraintCase(
+            name: "settlement of a negative accounting amount (zero is a residue)",
+            statement: """
+                INSERT INTO customer_settlement (company_id, job_id, reimbursement_id, debit_transaction_id,
+                                                 credit_transaction_id, currency, amount, amount_accounting, settled_on)
+                VALUES ('A', 905, 701, 5002, 5001, 'EUR', 50, $1::numeric, DATE '2024-03-31')
+                """,
+            bad: ["-1"], good: ["0"], constraint: "customer_settlement_amount_accounting_positive", sqlState: check),
+        ConstraintCase(
             name: "reimbursement reusing a voucher",
             statement: """
                 INSERT INTO reimbursement (company_id, job_id, customer_account, vendor_account, currency, amount,
@@ -371,6 +396,15 @@ struct ConstraintCase: Sendable, CustomTestStringConvertible {
                         $1::numeric, $1::numeric, 701)
                 """,
             bad: ["-50"], good: ["50"], constraint: "ledger_entry_posting_type_side", sqlState: check),
+        ConstraintCase(
+            name: "ledger line with an accounting amount of the other sign (zero is a residue)",
+            statement: """
+                INSERT INTO ledger_entry (company_id, voucher, line, posting_date, account, posting_type, currency,
+                                          amount, amount_accounting, reimbursement_id)
+                VALUES ('A', 'RV-00000001', 1, DATE '2024-03-31', '1200', 'customer_reimbursement', 'EUR',
+                        0.01, $1::numeric, 701)
+                """,
+            bad: ["-0.01"], good: ["0"], constraint: "ledger_entry_accounting_same_sign", sqlState: check),
         ConstraintCase(
             name: "vendor_balance line that is a debit",
             statement: """
@@ -457,6 +491,24 @@ struct ConstraintCase: Sendable, CustomTestStringConvertible {
                 VALUES ($1, 'A', 'C1', 'on_hold', 5)
                 """,
             bad: [906], good: [902], constraint: "reimbursement_skip_job_fk", sqlState: foreignKey),
+        ConstraintCase(
+            name: "invalid_data with a currency",
+            statement: """
+                INSERT INTO reimbursement_skip (job_id, company_id, customer_account, currency, reason,
+                                                credit_balance_accounting, detail)
+                VALUES (902, 'A', 'C1', $1, 'invalid_data', 5, 'credit 7: the credit balance does not fit')
+                """,
+            bad: ["EUR"], good: [String?.none], constraint: "reimbursement_skip_currency_matches_reason",
+            sqlState: check),
+        ConstraintCase(
+            name: "invalid_data without detail",
+            statement: """
+                INSERT INTO reimbursement_skip (job_id, company_id, customer_account, currency, reason,
+                                                credit_balance_accounting, detail)
+                VALUES (902, 'A', 'C1', NULL, 'invalid_data', NULL, $1)
+                """,
+            bad: [String?.none], good: ["credit 7 cannot be read"],
+            constraint: "reimbursement_skip_invalid_data_has_detail", sqlState: check),
         // ---- company_access ----
         ConstraintCase(
             name: "access to an unknown company",

@@ -182,15 +182,19 @@ struct ModeTests {
             #expect(result.reimbursements == 1)
             try PostingAudit.expectConsistent(company: "MODE", on: connection)
 
-            // A customer whose proposed credits were settled meanwhile by another job.
+            // A customer whose proposed credits were settled meanwhile by another job: only
+            // counted, no_credit_balance, no skip row (issue 11, kind 3).
             let secondPreview = try LedgerFixture.job("MODE", mode: "preview", accounts: ["A"], on: connection)
             try Store.run(secondPreview, on: connection)
             let other = try LedgerFixture.job("MODE", accounts: ["A"], on: connection)
             try Store.run(other, on: connection)
             let late = try LedgerFixture.job("MODE", approves: secondPreview, on: connection)
             try Store.run(late, on: connection)
-            #expect(try RuleTests.skips(late, on: connection) == ["A|USD|changed_since_preview|0.000000|0.000000"])
+            #expect(try RuleTests.skips(late, on: connection) == [])
             #expect(try Store.count("SELECT count(*) FROM reimbursement WHERE job_id = $1", late, on: connection) == 0)
+            let lateResult = try #require(try Store.result(of: late, on: connection))
+            #expect(lateResult.selected == 1 && lateResult.noCreditBalance == 1)
+            #expect(lateResult.skipped("changed_since_preview") == 0)
         }
     }
 

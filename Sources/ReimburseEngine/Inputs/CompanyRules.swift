@@ -6,13 +6,13 @@ public struct CompanyRules: Sendable, Hashable {
     /// Company code (`company.id`), named in error messages.
     public var id: String
     /// ISO 4217 code; the minimum and every `amountAccounting` are in this currency.
-    public var accountingCurrency: String
+    public var accountingCurrency: Code
     /// A (customer, currency) is reimbursed only from this credit balance in accounting
     /// currency up (equal counts), so that tiny balances do not each cost a payment.
     /// Zero (or less) means any credit balance counts.
     public var minimumReimbursement: Money
     /// Ledger account credited by every reimbursement voucher: the payable side.
-    public var vendorSummaryAccount: String
+    public var vendorSummaryAccount: Code
     /// Vendor group given to one-time vendors that the store creates.
     public var oneTimeVendorGroup: String
     /// Payment term of the vendor invoices: due date = posting date + this many days.
@@ -21,9 +21,9 @@ public struct CompanyRules: Sendable, Hashable {
     /// All fields, as read from the `company` row.
     public init(
         id: String,
-        accountingCurrency: String,
+        accountingCurrency: Code,
         minimumReimbursement: Money = .zero,
-        vendorSummaryAccount: String,
+        vendorSummaryAccount: Code,
         oneTimeVendorGroup: String,
         paymentDays: Int = 0
     ) {

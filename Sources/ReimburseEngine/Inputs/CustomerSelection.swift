@@ -4,12 +4,12 @@
 /// it and in-memory callers (benchmarks, tools) cannot drift from it.
 public struct CustomerSelection: Sendable, Hashable {
     /// Customer accounts to include; `nil` means this list does not select anyone by itself.
-    public var accounts: [String]?
+    public var accounts: [Code]?
     /// Customer groups to include; `nil` means this list does not select anyone by itself.
-    public var groups: [String]?
+    public var groups: [Code]?
 
     /// Both `nil`: every customer of the company.
-    public init(accounts: [String]? = nil, groups: [String]? = nil) {
+    public init(accounts: [Code]? = nil, groups: [Code]? = nil) {
         self.accounts = accounts
         self.groups = groups
     }
@@ -21,7 +21,7 @@ public struct CustomerSelection: Sendable, Hashable {
     /// customer is selected when it matches either list that is given. An empty list selects
     /// nobody from that list (it does not mean "all"), and a customer without a group matches
     /// no group list, as `NULL = ANY(...)` in SQL.
-    public func matches(account: String, group: String?) -> Bool {
+    public func matches(account: Code, group: Code?) -> Bool {
         if accounts == nil && groups == nil { return true }
         if let accounts, accounts.contains(account) { return true }
         if let groups, let group, groups.contains(group) { return true }

@@ -5,7 +5,7 @@ public struct OpenTransaction: Sendable, Hashable {
     /// `customer_transaction.id`; settlements and proposals refer to it.
     public var id: Int64
     /// Transaction currency; balances are taken per currency.
-    public var currency: String
+    public var currency: Code
     /// Debit positive, credit negative, in transaction currency.
     public var amount: Money
     /// The same in accounting currency, same sign.
@@ -15,19 +15,19 @@ public struct OpenTransaction: Sendable, Hashable {
     /// Already settled part in accounting currency.
     public var settledAmountAccounting: Money
     /// Receivable account; each distinct one gets its own reimbursement debit and voucher line.
-    public var ledgerAccount: String
+    public var ledgerAccount: Code
     /// A settlement is being prepared elsewhere; touching the customer would race with it.
     public var markedForSettlement: Bool
 
     /// All fields, as read from the row; settled amounts default to nothing settled.
     public init(
         id: Int64,
-        currency: String,
+        currency: Code,
         amount: Money,
         amountAccounting: Money,
         settledAmount: Money = .zero,
         settledAmountAccounting: Money = .zero,
-        ledgerAccount: String,
+        ledgerAccount: Code,
         markedForSettlement: Bool = false
     ) {
         self.id = id

@@ -5,7 +5,7 @@
 /// exactly what a person saw, and the ids are what proves that the credits did not change.
 public struct ReimbursementProposal: Sendable, Hashable {
     /// Transaction currency of the credits.
-    public var currency: String
+    public var currency: Code
     /// Positive sum of the credits' remaining amounts, in `currency`.
     public var amount: Money
     /// Positive sum of the credits' remaining amounts, in accounting currency.
@@ -13,15 +13,15 @@ public struct ReimbursementProposal: Sendable, Hashable {
     /// The credits it settles, ascending.
     public var creditTransactionIds: [Int64]
     /// The vendor that would be paid; `nil` when a one-time vendor would be created.
-    public var vendorAccount: String?
+    public var vendorAccount: Code?
 
     /// All fields, as stored in `reimbursement_proposal`.
     public init(
-        currency: String,
+        currency: Code,
         amount: Money,
         amountAccounting: Money,
         creditTransactionIds: [Int64],
-        vendorAccount: String?
+        vendorAccount: Code?
     ) {
         self.currency = currency
         self.amount = amount

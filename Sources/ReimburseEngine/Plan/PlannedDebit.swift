@@ -2,7 +2,7 @@
 /// `reimbursement`, fully settled by the credits it closes.
 public struct PlannedDebit: Sendable, Hashable {
     /// Receivable account of the credits it settles (and of the debit itself).
-    public var ledgerAccount: String
+    public var ledgerAccount: Code
     /// Positive, the sum of its settlements, in transaction currency.
     public var amount: Money
     /// Positive, the sum of its settlements, in accounting currency.
@@ -11,7 +11,7 @@ public struct PlannedDebit: Sendable, Hashable {
     public var settlements: [PlannedSettlement]
 
     /// All fields.
-    public init(ledgerAccount: String, amount: Money, amountAccounting: Money, settlements: [PlannedSettlement]) {
+    public init(ledgerAccount: Code, amount: Money, amountAccounting: Money, settlements: [PlannedSettlement]) {
         self.ledgerAccount = ledgerAccount
         self.amount = amount
         self.amountAccounting = amountAccounting

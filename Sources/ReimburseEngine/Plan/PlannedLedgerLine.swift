@@ -4,7 +4,7 @@
 /// tested) here, not hoped for in SQL.
 public struct PlannedLedgerLine: Sendable, Hashable {
     /// Ledger account of the line.
-    public var account: String
+    public var account: Code
     /// See ``PostingType``.
     public var postingType: PostingType
     /// Debit positive, credit negative, in the reimbursement's currency.
@@ -13,7 +13,7 @@ public struct PlannedLedgerLine: Sendable, Hashable {
     public var amountAccounting: Money
 
     /// All fields, as written to `ledger_entry`.
-    public init(account: String, postingType: PostingType, amount: Money, amountAccounting: Money) {
+    public init(account: Code, postingType: PostingType, amount: Money, amountAccounting: Money) {
         self.account = account
         self.postingType = postingType
         self.amount = amount

@@ -7,7 +7,7 @@
 /// ``dueDate``.
 public struct PlannedReimbursement: Sendable, Hashable {
     /// Transaction currency of the credits, the reimbursement and the vendor invoice.
-    public var currency: String
+    public var currency: Code
     /// Positive, in `currency`.
     public var amount: Money
     /// Positive (for sane data), in accounting currency.
@@ -22,7 +22,7 @@ public struct PlannedReimbursement: Sendable, Hashable {
 
     /// All fields; the planner is the only producer that guarantees the sums agree.
     public init(
-        currency: String,
+        currency: Code,
         amount: Money,
         amountAccounting: Money,
         debits: [PlannedDebit],

@@ -14,9 +14,15 @@ public enum SkipReason: String, Sendable, Hashable, CaseIterable, Comparable {
     case belowMinimum = "below_minimum"
     /// The customer's `vendor_account` does not exist in the company. Customer-wide.
     case vendorNotFound = "vendor_not_found"
-    /// Approve mode: the open credits of this currency differ from the approved proposals.
+    /// Approve mode: the open credits of this currency, or the payee, differ from the approved
+    /// proposals; the row's `detail` says what changed.
     /// Per currency.
     case changedSincePreview = "changed_since_preview"
+    /// The customer's own rows cannot be judged or posted (an amount or a sum that does not
+    /// fit `numeric(24,6)`, a value that cannot be read, a row the database refuses); the
+    /// skip row's `detail` names the transactions and the problem. Customer-wide: one bad
+    /// customer never stops the others (PRODUCT.md §1, Precisions).
+    case invalidData = "invalid_data"
 
     /// Whether skip rows of this reason carry a currency (the contract: `below_minimum` and
     /// `changed_since_preview`), or are one customer-wide row with a NULL currency.

@@ -1,12 +1,29 @@
-/// Why planning could not go on. Each case fails the job with a message that says what to
-/// look at, because the person reading `last_error` cannot see the planner's state.
+/// Why planning could not go on.
+///
+/// The two customer cases never leave ``ReimbursementPlanner/plan(_:proposals:)``: the
+/// planner turns them into that customer's `invalid_data` skip (one customer's bad data never
+/// stops the others). The job cases fail the job with a message that says what to look at,
+/// because the person reading `last_error` cannot see the planner's state.
 public enum EngineError: Error, Sendable, Hashable {
-    /// A sum or amount of one customer does not fit `numeric(24,6)`; `detail` says which.
+    /// A sum or amount of one customer does not fit `numeric(24,6)`; `detail` names the
+    /// transactions and the sum.
     case amountOutOfRange(customer: String, currency: String, detail: String)
+    /// A value of one customer the rules cannot use (an open credit whose accounting amount
+    /// has the other sign); `detail` names the transaction and the problem.
+    case invalidCustomerData(customer: String, detail: String)
     /// The job's totals for a currency do not fit `numeric(24,6)`.
     case totalOutOfRange(currency: String, detail: String)
     /// Posting date plus the company's payment days leaves the calendar (0001...9999).
     case dueDateOutOfRange(company: String, postingDate: LocalDate, paymentDays: Int)
+
+    /// For the customer cases, the text of the `invalid_data` row's `detail`; `nil` for job
+    /// cases.
+    var customerDetail: String? {
+        switch self {
+        case .amountOutOfRange(_, _, let detail), .invalidCustomerData(_, let detail): return detail
+        case .totalOutOfRange, .dueDateOutOfRange: return nil
+        }
+    }
 }
 
 extension EngineError: CustomStringConvertible {
@@ -17,6 +34,8 @@ extension EngineError: CustomStringConvertible {
             return "customer \(customer), currency \(currency): \(detail); amounts must fit numeric(24,6) "
                 + "(at most 999999999999999999.999999). Check this customer's open \(currency) transactions "
                 + "for a wrong amount, or exclude the customer from the job (customer_accounts)."
+        case .invalidCustomerData(let customer, let detail):
+            return "customer \(customer): \(detail)"
         case .totalOutOfRange(let currency, let detail):
             return "job total in \(currency): \(detail); totals must fit numeric(24,6). "
                 + "Split the job (customer_accounts or customer_groups)."

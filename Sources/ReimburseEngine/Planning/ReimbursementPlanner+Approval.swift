@@ -1,26 +1,23 @@
 extension ReimbursementPlanner {
-    /// Approve mode: post exactly the approved proposals, unless the customer's open credits
-    /// changed since the preview.
+    /// Approve mode: post exactly the approved proposals, to the approved payee, unless the
+    /// customer's open credits or its payee changed since the preview.
     ///
-    /// On hold and pending settlement are checked again (they win); open debits and the
-    /// minimum are not, because a person approved those amounts. Per currency the proposals
-    /// must cover exactly the currently open credits, with unchanged remaining amounts; if
-    /// not, the currency is skipped as `changed_since_preview`. The vendor is resolved anew.
+    /// A customer with no open credit left is only counted (`no_credit_balance`), and a
+    /// proposal whose currency has no open credit left is dropped (PRODUCT.md §1, Modes). On
+    /// hold and pending settlement are checked again (they win); open debits and the minimum
+    /// are not, because a person approved those amounts. Per currency the proposals must cover
+    /// exactly the currently open credits, with unchanged remaining amounts, and name the
+    /// vendor the rules resolve now; if not, the currency is skipped as
+    /// `changed_since_preview` with a `detail` saying what changed.
     func planApproval(
         _ customer: CustomerFacts, scan: CreditScan, proposals: [ApprovedProposal]
     ) throws(EngineError) -> CustomerPlan {
-        guard scan.hasCredits else {
-            guard !proposals.isEmpty else { return .noCreditBalance }
-            // Proposed credits are all settled (or gone): every proposal changed.
-            let currencies = Set(proposals.map(\.currency)).sorted()
-            let skips = currencies.map { emptyBalance($0).skip(.changedSincePreview) }
-            return .creditBalance(CreditBalancePlan(reimbursements: [], skips: skips, vendor: nil))
-        }
+        guard scan.hasCredits else { return .noCreditBalance }
         guard !proposals.isEmpty else {
             return try withoutProposals(planPosting(customer, scan: scan))
         }
         if let reason = customerWideReason(customer, scan: scan, judgingDebits: false) {
-            return try customerWideSkip(reason, customer, scan: scan, keeping: [])
+            return customerWideSkip(reason, customer, scan: scan, keeping: [])
         }
         let transactions = customer.transactions
         let order = scan.creditOrder
@@ -37,20 +34,80 @@ extension ReimbursementPlanner {
             while end < order.count && transactions[order[end]].currency == currency { end += 1 }
             let run = order.run(start, end)
             start = end
-            let balance = run.isEmpty ? emptyBalance(currency) : try creditBalance(customer, run)
+            // Proposed, but nothing of the currency is open any more: dropped.
+            guard !run.isEmpty else { continue }
+            let balance = try creditBalance(customer, run)
             guard let proposed = proposalsByCurrency[currency] else {
                 // Credits nobody approved: below the minimum they would have been skipped
                 // anyway; otherwise they appeared (or changed) after the preview.
-                skips.append(balance.skip(reachesMinimum(balance) ? .changedSincePreview : .belowMinimum))
+                if reachesMinimum(balance) {
+                    skips.append(balance.skip(
+                        .changedSincePreview,
+                        detail: "the preview proposed nothing in \(currency); open now \(balance.amount) "
+                            + "(\(TransactionList.credits(run.map { transactions[$0].id })))"))
+                } else {
+                    skips.append(balance.skip(.belowMinimum))
+                }
                 continue
             }
-            if let approved = try approvedReimbursements(customer, run, proposed) {
+            if let change = payeeChange(customer, proposed) {
+                skips.append(balance.skip(.changedSincePreview, detail: change))
+            } else if let approved = try approvedReimbursements(customer, run, proposed) {
                 reimbursements.append(contentsOf: approved)
             } else {
-                skips.append(balance.skip(.changedSincePreview))
+                skips.append(balance.skip(
+                    .changedSincePreview, detail: creditChange(customer, run, balance, proposed)))
             }
         }
         return try conclude(customer, scan: scan, reimbursements: reimbursements, perCurrencySkips: skips)
+    }
+
+    /// What the payee of `proposals` was and what it is now, in words, or `nil` when it is
+    /// the same payee. The payee now is the customer's `vendor_account` when set, else its
+    /// one-time vendor (an existing one, or one yet to be created). A proposal without a
+    /// vendor (a one-time vendor was to be created) is still matched by a one-time vendor of
+    /// the same customer created since the preview; a `vendor_account` that names a vendor
+    /// that does not exist is the same payee when the preview named it too (the plan then says
+    /// `vendor_not_found`).
+    func payeeChange(_ customer: CustomerFacts, _ proposals: [ApprovedProposal]) -> String? {
+        let now = customer.vendorAccount ?? customer.existingOneTimeVendor
+        for proposal in proposals {
+            let same: Bool
+            if let approved = proposal.vendorAccount {
+                same = now == approved
+            } else {
+                same = customer.vendorAccount == nil
+            }
+            if same { continue }
+            let proposed = proposal.vendorAccount.map { "vendor \($0)" } ?? "a new one-time vendor"
+            let current: String
+            if let linked = customer.vendorAccount {
+                current = "vendor \(linked) (the customer's vendor_account)"
+            } else if let oneTime = customer.existingOneTimeVendor {
+                current = "one-time vendor \(oneTime)"
+            } else {
+                current = "a new one-time vendor"
+            }
+            return "the payee changed since the preview: it proposed \(proposed), the rules now pay \(current)"
+        }
+        return nil
+    }
+
+    /// The open credits of one currency against what was proposed, in words.
+    func creditChange(
+        _ customer: CustomerFacts, _ run: UnsafeBufferPointer<Int>, _ balance: CurrencyBalance,
+        _ proposals: [ApprovedProposal]
+    ) -> String {
+        let transactions = customer.transactions
+        var proposedAmount: Int128 = 0
+        var proposedIDs: [Int64] = []
+        for proposal in proposals {
+            proposedAmount += proposal.amount.microUnits
+            proposedIDs += proposal.creditTransactionIds
+        }
+        return "the open \(balance.currency) credits changed since the preview: it proposed "
+            + "\(DecimalText.format(microUnits: proposedAmount)) (\(TransactionList.credits(proposedIDs))), "
+            + "open now \(balance.amount) (\(TransactionList.credits(run.map { transactions[$0].id })))"
     }
 
     /// The reimbursements of one currency's proposals, or `nil` when they no longer describe
@@ -118,7 +175,8 @@ extension ReimbursementPlanner {
             skips.append(
                 PlannedSkip(
                     currency: currency, reason: .changedSincePreview,
-                    creditBalance: amount, creditBalanceAccounting: amountAccounting))
+                    creditBalance: amount, creditBalanceAccounting: amountAccounting,
+                    detail: "the preview proposed nothing in \(currency) for this customer"))
         }
         skips.sort { ($0.currency ?? "") < ($1.currency ?? "") }
         return .creditBalance(CreditBalancePlan(reimbursements: [], skips: skips, vendor: nil))

@@ -38,9 +38,9 @@ extension ReimbursementPlanner {
             debits.append(debit)
             start = end
         }
-        let amount = try fitting(total, customer, currency, "the reimbursement amount")
+        let amount = try fitting(total, customer, currency, "the reimbursement amount", of: credits)
         let amountAccounting = try fitting(
-            totalAccounting, customer, currency, "the reimbursement amount in accounting currency")
+            totalAccounting, customer, currency, "the reimbursement amount in accounting currency", of: credits)
         return PlannedReimbursement(
             currency: currency,
             amount: amount,
@@ -58,7 +58,8 @@ extension ReimbursementPlanner {
         var total: Int128 = 0
         var totalAccounting: Int128 = 0
         // Fields are read in place: copying each transaction would retain its strings.
-        for index in credits {
+        for position in credits.indices {
+            let index = credits[position]
             let id = transactions[index].id
             let amount = -transactions[index].remainingMicroUnits
             let amountAccounting = -transactions[index].remainingAccountingMicroUnits
@@ -67,18 +68,21 @@ extension ReimbursementPlanner {
             settlements.append(
                 PlannedSettlement(
                     creditTransactionId: id,
-                    amount: try fitting(amount, customer, transactions[index].currency, "the remaining amount of credit \(id)"),
+                    amount: try fitting(
+                        amount, customer, transactions[index].currency, "the remaining amount",
+                        of: credits.run(position, position + 1)),
                     amountAccounting: try fitting(
-                        amountAccounting, customer, transactions[index].currency,
-                        "the remaining accounting amount of credit \(id)")))
+                        amountAccounting, customer, transactions[index].currency, "the remaining accounting amount",
+                        of: credits.run(position, position + 1))))
         }
         let ledgerAccount = transactions[credits[0]].ledgerAccount
         let currency = transactions[credits[0]].currency
         return PlannedDebit(
             ledgerAccount: ledgerAccount,
-            amount: try fitting(total, customer, currency, "the debit on ledger account \(ledgerAccount)"),
+            amount: try fitting(total, customer, currency, "the debit on ledger account \(ledgerAccount)", of: credits),
             amountAccounting: try fitting(
-                totalAccounting, customer, currency, "the accounting debit on ledger account \(ledgerAccount)"),
+                totalAccounting, customer, currency, "the accounting debit on ledger account \(ledgerAccount)",
+                of: credits),
             settlements: settlements)
     }
 

@@ -4,7 +4,7 @@ extension ReimbursementPlanner {
     func planPosting(_ customer: CustomerFacts, scan: CreditScan) throws(EngineError) -> CustomerPlan {
         guard scan.hasCredits else { return .noCreditBalance }
         if let reason = customerWideReason(customer, scan: scan, judgingDebits: true) {
-            return try customerWideSkip(reason, customer, scan: scan, keeping: [])
+            return customerWideSkip(reason, customer, scan: scan, keeping: [])
         }
         var reimbursements: [PlannedReimbursement] = []
         var belowMinimum: [PlannedSkip] = []
@@ -34,7 +34,8 @@ extension ReimbursementPlanner {
     }
 
     /// The minimum is judged in accounting currency, equal counts; a minimum of zero (or
-    /// less) lets any credit balance through, even one whose accounting amount rounds to zero.
+    /// less) lets any credit balance through, even one whose open accounting amount is zero
+    /// (a residue: PRODUCT.md §1 Precisions), which is then posted as zero.
     func reachesMinimum(_ balance: CurrencyBalance) -> Bool {
         let minimum = company.minimumReimbursement
         return minimum.microUnits <= 0 || balance.amountAccounting >= minimum
@@ -53,7 +54,7 @@ extension ReimbursementPlanner {
             return .creditBalance(CreditBalancePlan(reimbursements: [], skips: perCurrencySkips, vendor: nil))
         }
         guard let vendor = resolveVendor(customer) else {
-            return try customerWideSkip(.vendorNotFound, customer, scan: scan, keeping: perCurrencySkips)
+            return customerWideSkip(.vendorNotFound, customer, scan: scan, keeping: perCurrencySkips)
         }
         return .creditBalance(CreditBalancePlan(reimbursements: reimbursements, skips: perCurrencySkips, vendor: vendor))
     }
@@ -69,16 +70,12 @@ extension ReimbursementPlanner {
     }
 
     /// A plan with one NULL-currency row carrying the customer's whole open credit in
-    /// accounting currency, followed by `keeping` (per-currency rows that still apply).
+    /// accounting currency (NULL when that sum does not fit, as the contract says), followed
+    /// by `keeping` (per-currency rows that still apply).
     func customerWideSkip(
         _ reason: SkipReason, _ customer: CustomerFacts, scan: CreditScan, keeping perCurrencySkips: [PlannedSkip]
-    ) throws(EngineError) -> CustomerPlan {
-        guard let whole = Money(microUnits: scan.wholeCreditAccounting) else {
-            throw EngineError.amountOutOfRange(
-                customer: customer.account, currency: company.accountingCurrency,
-                detail: "the whole open credit \(DecimalText.format(microUnits: scan.wholeCreditAccounting)) "
-                    + "in accounting currency does not fit")
-        }
+    ) -> CustomerPlan {
+        let whole = Money(microUnits: scan.wholeCreditAccounting)
         var skips: [PlannedSkip] = []
         skips.reserveCapacity(perCurrencySkips.count + 1)
         skips.append(PlannedSkip(currency: nil, reason: reason, creditBalance: nil, creditBalanceAccounting: whole))

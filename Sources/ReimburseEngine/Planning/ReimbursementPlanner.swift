@@ -30,18 +30,26 @@ public struct ReimbursementPlanner: Sendable {
     ///     preview (none if it had none); ignored in the other modes.
     /// - Returns: the same plan for the same facts, with reimbursements ordered by currency
     ///   then ledger account, debits by ledger account and settlements by credit id.
-    /// - Throws: ``EngineError/amountOutOfRange(customer:currency:detail:)`` when a sum does
-    ///   not fit `numeric(24,6)`, ``EngineError/dueDateOutOfRange(company:postingDate:paymentDays:)``
-    ///   when a reimbursement's due date would leave the calendar.
+    ///   A customer whose own amounts or sums do not fit `numeric(24,6)`, or whose data the
+    ///   rules cannot use, gets ``CustomerPlan/invalidData(detail:wholeCreditAccounting:)``
+    ///   naming the transactions and the problem: one customer's bad data never stops the job.
+    /// - Throws: only job-level problems:
+    ///   ``EngineError/dueDateOutOfRange(company:postingDate:paymentDays:)`` when a
+    ///   reimbursement's due date would leave the calendar.
     public func plan(_ customer: CustomerFacts, proposals: [ApprovedProposal] = []) throws(EngineError) -> CustomerPlan {
         let transactions = customer.transactions
         return try withUnsafeTemporaryAllocation(of: Int.self, capacity: transactions.count) {
             (buffer) throws(EngineError) -> CustomerPlan in
             let scan = CreditScan(transactions, buffer: buffer)
-            if options.mode == .approve {
-                return try planApproval(customer, scan: scan, proposals: proposals)
+            do throws(EngineError) {
+                if options.mode == .approve {
+                    return try planApproval(customer, scan: scan, proposals: proposals)
+                }
+                return try planPosting(customer, scan: scan)
+            } catch {
+                guard let detail = error.customerDetail else { throw error }
+                return .invalidData(detail: detail, wholeCreditAccounting: Money(microUnits: scan.wholeCreditAccounting))
             }
-            return try planPosting(customer, scan: scan)
         }
     }
 }

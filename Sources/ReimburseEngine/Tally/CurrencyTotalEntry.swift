@@ -1,5 +1,5 @@
 /// A currency's total inside ``JobTally``.
 struct CurrencyTotalEntry: Sendable, Hashable {
-    var currency: String
+    var currency: Code
     var total: CurrencyTotal
 }

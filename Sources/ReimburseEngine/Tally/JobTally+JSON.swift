@@ -18,9 +18,9 @@ extension JobTally {
             "\(JSONText.quoted(reason.rawValue)): \(skipCounts[reason])"
         }.joined(separator: ", ")
         json += "}}, \"reimbursements\": \(reimbursements), \"totals\": {"
-        let byCodeBytes = currencyTotals.sorted { $0.currency.utf8.lexicographicallyPrecedes($1.currency.utf8) }
+        let byCodeBytes = currencyTotals.sorted { $0.currency < $1.currency }
         json += byCodeBytes.map { entry in
-            "\(JSONText.quoted(entry.currency)): {\"amount\": \(JSONText.quoted(entry.total.amount.description)), "
+            "\(JSONText.quoted(entry.currency.text)): {\"amount\": \(JSONText.quoted(entry.total.amount.description)), "
                 + "\"amount_accounting\": \(JSONText.quoted(entry.total.amountAccounting.description))}"
         }.joined(separator: ", ")
         json += "}}"

@@ -58,7 +58,7 @@ extension JobTally {
             guard Money.fits(amount), Money.fits(amountAccounting) else {
                 let sum = Money.fits(amount) ? amountAccounting : amount
                 throw EngineError.totalOutOfRange(
-                    currency: reimbursement.currency,
+                    currency: reimbursement.currency.text,
                     detail: "the total \(DecimalText.format(microUnits: sum)) does not fit numeric(24,6)")
             }
         }
@@ -67,7 +67,7 @@ extension JobTally {
     /// Adds to a currency's total in place, or inserts it in currency order. A job has a
     /// handful of currencies, so a linear search beats hashing the code every time. Throws
     /// before changing anything.
-    private mutating func add(_ currency: String, _ amount: Money, _ amountAccounting: Money) throws(EngineError) {
+    private mutating func add(_ currency: Code, _ amount: Money, _ amountAccounting: Money) throws(EngineError) {
         var position = 0
         while position < currencyTotals.count {
             let entryCurrency = currencyTotals[position].currency
@@ -78,7 +78,7 @@ extension JobTally {
                     let newAmountAccounting = try total.amountAccounting.adding(amountAccounting)
                     currencyTotals[position].total = CurrencyTotal(amount: newAmount, amountAccounting: newAmountAccounting)
                 } catch {
-                    throw EngineError.totalOutOfRange(currency: currency, detail: error.description)
+                    throw EngineError.totalOutOfRange(currency: currency.text, detail: error.description)
                 }
                 return
             }

@@ -29,7 +29,7 @@ public struct JobTally: Sendable, Hashable {
         noCreditBalance: Int = 0,
         skipped: [SkipReason: Int] = [:],
         reimbursements: Int = 0,
-        totals: [String: CurrencyTotal] = [:]
+        totals: [Code: CurrencyTotal] = [:]
     ) {
         self.selected = selected
         self.reimbursedCustomers = reimbursedCustomers
@@ -54,7 +54,7 @@ public struct JobTally: Sendable, Hashable {
     }
 
     /// Reimbursed amounts per currency code.
-    public var totals: [String: CurrencyTotal] {
+    public var totals: [Code: CurrencyTotal] {
         get {
             Dictionary(uniqueKeysWithValues: currencyTotals.map { ($0.currency, $0.total) })
         }

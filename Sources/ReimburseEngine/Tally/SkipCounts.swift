@@ -1,6 +1,6 @@
 /// One count per ``SkipReason``, without hashing.
 struct SkipCounts: Sendable, Hashable {
-    private var counts: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
+    private var counts: (Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0)
 
     subscript(reason: SkipReason) -> Int {
         get {
@@ -11,6 +11,7 @@ struct SkipCounts: Sendable, Hashable {
             case .belowMinimum: return counts.3
             case .vendorNotFound: return counts.4
             case .changedSincePreview: return counts.5
+            case .invalidData: return counts.6
             }
         }
         set {
@@ -21,6 +22,7 @@ struct SkipCounts: Sendable, Hashable {
             case .belowMinimum: counts.3 = newValue
             case .vendorNotFound: counts.4 = newValue
             case .changedSincePreview: counts.5 = newValue
+            case .invalidData: counts.6 = newValue
             }
         }
     }

@@ -4,7 +4,7 @@ import ReimburseEngine
 /// so each test states only what it is about.
 enum Fixture {
     static let postingDate = LocalDate(year: 2026, month: 3, day: 31)!
-    static let customerAccount = "C0001"
+    static let customerAccount: Code = "C0001"
 
     static func company(minimum: String = "0", paymentDays: Int = 14) -> CompanyRules {
         CompanyRules(
@@ -34,8 +34,8 @@ enum Fixture {
         _ id: Int64,
         _ amount: String,
         accounting: String? = nil,
-        currency: String = "USD",
-        ledger: String = "130100",
+        currency: Code = "USD",
+        ledger: Code = "130100",
         settled: String = "0",
         settledAccounting: String? = nil,
         marked: Bool = false
@@ -56,8 +56,8 @@ enum Fixture {
         _ id: Int64,
         _ amount: String,
         accounting: String? = nil,
-        currency: String = "USD",
-        ledger: String = "130100",
+        currency: Code = "USD",
+        ledger: Code = "130100",
         settled: String = "0",
         marked: Bool = false
     ) -> OpenTransaction {
@@ -75,11 +75,11 @@ enum Fixture {
     /// A customer with its own, existing vendor unless told otherwise.
     static func customer(
         _ transactions: [OpenTransaction],
-        account: String = customerAccount,
+        account: Code = customerAccount,
         onHold: Bool = false,
-        vendorAccount: String? = "V0001",
+        vendorAccount: Code? = "V0001",
         vendorAccountExists: Bool = true,
-        existingOneTimeVendor: String? = nil
+        existingOneTimeVendor: Code? = nil
     ) -> CustomerFacts {
         CustomerFacts(
             account: account,
@@ -94,7 +94,7 @@ enum Fixture {
             transactions: transactions)
     }
 
-    static func skip(_ reason: SkipReason, _ currency: String?, _ balance: String?, _ accounting: String) -> PlannedSkip {
+    static func skip(_ reason: SkipReason, _ currency: Code?, _ balance: String?, _ accounting: String) -> PlannedSkip {
         PlannedSkip(
             currency: currency, reason: reason, creditBalance: balance.map(money),
             creditBalanceAccounting: money(accounting))
@@ -102,6 +102,12 @@ enum Fixture {
 }
 
 extension CustomerPlan {
+    /// The skip rows without their `detail`, for expectations about reasons and balances.
+    var skipsWithoutDetail: [PlannedSkip] {
+        skips.map { PlannedSkip(currency: $0.currency, reason: $0.reason, creditBalance: $0.creditBalance,
+                                creditBalanceAccounting: $0.creditBalanceAccounting) }
+    }
+
     /// The skip rows as (currency, reason) pairs, for compact expectations.
     var skipSummary: [String] {
         skips.map { "\($0.currency ?? "-"):\($0.reason.rawValue)" }

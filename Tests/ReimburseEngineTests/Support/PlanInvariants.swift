@@ -33,7 +33,7 @@ struct PlanInvariants {
         check(decided.skips.first?.currency == nil || customerWide.isEmpty, "customer-wide skip not first")
 
         var settled = Set<Int64>()
-        var reimbursedCurrencies = Set<String>()
+        var reimbursedCurrencies = Set<Code>()
         for reimbursement in decided.reimbursements {
             reimbursedCurrencies.insert(reimbursement.currency)
             check(reimbursement.amount.isPositive, "reimbursement amount not positive")

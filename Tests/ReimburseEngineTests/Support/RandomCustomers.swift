@@ -4,8 +4,10 @@ import ReimburseEngine
 /// currencies, ledger accounts and vendor situations, so that every rule and most of their
 /// combinations occur in a few thousand customers.
 struct RandomCustomers {
-    static let currencies = ["USD", "EUR", "GBP"]
-    static let ledgerAccounts = ["130100", "130200", "130300"]
+    static let currencies: [Code] = ["USD", "EUR", "GBP"]
+    /// Two of them are one text in Unicode (NFC "1300-\u{C9}" and NFD "1300-E\u{301}") but two
+    /// accounts in PostgreSQL: the planner must keep them apart, byte for byte.
+    static let ledgerAccounts: [Code] = ["130100", "130200", "130300", "1300-\u{C9}", "1300-E\u{301}"]
 
     var random: SplitMix64
     private var nextId: Int64 = 1
@@ -42,7 +44,7 @@ struct RandomCustomers {
             : Int128(Int.random(in: 1...200_000_000, using: &random))
     }
 
-    mutating func transaction(currency: String? = nil) -> OpenTransaction {
+    mutating func transaction(currency: Code? = nil) -> OpenTransaction {
         let currency = currency ?? pick(RandomCustomers.currencies)
         let sign: Int128 = chance(70) ? -1 : 1
         let amount = amount()
@@ -71,7 +73,7 @@ struct RandomCustomers {
         transactions.shuffle(using: &random)
         let vendorCase = Int.random(in: 0..<100, using: &random)
         return CustomerFacts(
-            account: "C\(number)", name: "Customer \(number)", group: pick(["RETAIL", "WHOLESALE"]),
+            account: "C\(number)", name: "Customer \(number)", group: pick(["RETAIL", "WHOLESALE"] as [Code]),
             currency: pick(RandomCustomers.currencies), address: "", onHold: chance(3),
             vendorAccount: vendorCase < 70 ? "V\(number)" : nil,
             vendorAccountExists: vendorCase < 60,

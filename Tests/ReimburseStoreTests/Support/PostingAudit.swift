@@ -39,7 +39,7 @@ enum PostingAudit {
              WHERE s.company_id = $1
                AND (c.id IS NULL OR c.amount >= 0 OR c.customer_account <> r.customer_account
                     OR c.currency <> r.currency OR s.currency <> r.currency OR s.job_id <> r.job_id
-                    OR s.settled_on <> r.posting_date OR s.amount <= 0 OR s.amount_accounting <= 0)
+                    OR s.settled_on <> r.posting_date OR s.amount <= 0 OR s.amount_accounting < 0)
             """),
         ("one settlement per credit, ever", """
             SELECT credit_transaction_id FROM customer_settlement WHERE company_id = $1
