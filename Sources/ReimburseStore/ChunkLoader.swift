@@ -17,8 +17,26 @@ struct ChunkLoader {
                WHERE p.company_id = c.company_id AND p.job_id = $5 AND p.customer_account = c.account))
         """
 
-    /// Locks the customers FOR UPDATE so that no transaction of theirs is inserted or settled
-    /// elsewhere while the chunk decides and posts.
+    /// The next keys of the job's scan, in account order, without locking anything: the chunk
+    /// then locks exactly these keys (``customersSQL``). Choosing and locking in one
+    /// `ORDER BY account LIMIT n FOR UPDATE` is wrong in READ COMMITTED: a row renamed while the
+    /// statement waits for its lock comes back with its new account, and a checkpoint taken
+    /// from it jumps over the customers in between.
+    static let keysSQL = """
+        SELECT c.account FROM customer c
+         WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+           AND \(selectionPredicate)
+         ORDER BY c.account
+         LIMIT $6
+        """
+
+    /// Locks exactly the chosen keys that are still selected, skipping rows another session
+    /// holds. `FOR NO KEY UPDATE`, not `FOR UPDATE`: it keeps the customer's own fields (on
+    /// hold, vendor, name) fixed while the chunk decides, but does not conflict with the
+    /// `FOR KEY SHARE` that a foreign-key check takes when the ERP inserts a transaction for
+    /// the customer. (`FOR UPDATE` made such an ERP transaction, which had already settled one
+    /// of the customer's transactions, the victim of a deadlock with the chunk.) A row renamed
+    /// meanwhile is re-checked on its new version and fails `account = ANY($2)`.
     static let customersSQL = """
         SELECT c.account, coalesce(c.name, ''), c.customer_group, c.currency, coalesce(c.address, ''),
                c.on_hold, c.vendor_account, c.name IS NULL, c.address IS NULL,
@@ -33,11 +51,18 @@ struct ChunkLoader {
                  WHERE v.company_id = c.company_id AND v.one_time AND v.customer_account = c.account
                  ORDER BY v.account
                  LIMIT 1) one_time ON true
-         WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+         WHERE c.company_id = $1 AND c.account = ANY($2::text[])
            AND \(selectionPredicate)
          ORDER BY c.account
-         LIMIT $6
-           FOR UPDATE OF c
+           FOR NO KEY UPDATE OF c SKIP LOCKED
+        """
+
+    /// Of the chosen keys the chunk could not lock, those that still exist and are selected:
+    /// another session holds them. The others are gone (deleted, renamed, deselected).
+    static let stillSelectedSQL = """
+        SELECT c.account FROM customer c
+         WHERE c.company_id = $1 AND c.account = ANY($2::text[])
+           AND \(selectionPredicate)
         """
 
     static let countSQL = """
@@ -51,7 +76,15 @@ struct ChunkLoader {
           FROM customer_transaction
          WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
          ORDER BY customer_account, id
-           FOR UPDATE
+           FOR UPDATE SKIP LOCKED
+        """
+
+    /// The open transactions of the locked customers as they are now, locked or not: one that
+    /// the locking read skipped (another session holds it) or did not see yet (inserted since)
+    /// means the chunk does not know the customer whole, and defers it.
+    static let openTransactionIDsSQL = """
+        SELECT customer_account, id FROM customer_transaction
+         WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
         """
 
     static let proposalsSQL = """
@@ -76,15 +109,32 @@ struct ChunkLoader {
         var proposals: [String: [ReimbursementProposal]] = [:]
         var withoutName: Set<String> = []
         var withoutAddress: Set<String> = []
+        /// Chosen keys that another session holds (the customer row or one of its open
+        /// transactions), in key order: tried again later in the same job.
+        var deferred: [String] = []
+        /// Chosen keys no longer found under that account (deleted, renamed, deselected).
+        var gone: [String] = []
     }
 
-    /// The next chunk after `after` (nil: from the start), at most `limit` customers.
-    func load(after: String?, limit: Int) throws -> Chunk {
+    /// The next keys of the scan after `after` (nil: from the start), at most `limit`.
+    func nextKeys(after: String?, limit: Int) throws -> [String] {
+        try connection.query(
+            Self.keysSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
+        ) { try $0.decode(String.self, at: 0) }
+    }
+
+    /// Locks exactly `keys` (chosen by ``nextKeys(after:limit:)`` or deferred earlier) and
+    /// loads what the engine needs for those it could lock whole. Never waits for another
+    /// session's row lock: what is held elsewhere comes back in ``Chunk/deferred``. Keys are
+    /// compared byte for byte, as PostgreSQL compares them.
+    func lock(_ keys: [String]) throws -> Chunk {
         var chunk = Chunk()
+        guard !keys.isEmpty else { return chunk }
         var withoutName: Set<String> = []
         var withoutAddress: Set<String> = []
+        let chosen = Set(keys.map { Array($0.utf8) })
         var customers = try connection.query(
-            Self.customersSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
+            Self.customersSQL, job.companyID, keys, job.customerAccounts, job.customerGroups, job.approvesJobID
         ) { row in
             let account: String = try row.decode(at: 0)
             if try row.decode(Bool.self, at: 7) { withoutName.insert(account) }
@@ -101,20 +151,34 @@ struct ChunkLoader {
                 existingOneTimeVendor: try row.decode(String?.self, at: 10),
                 transactions: [])
         }
-        guard !customers.isEmpty else { return chunk }
-        chunk.withoutName = withoutName
-        chunk.withoutAddress = withoutAddress
-        let accounts = customers.map(\.account)
-        var index: [String: Int] = [:]
+        // The re-check of the lock: a row is taken only under the key it was chosen by.
+        customers.removeAll { !chosen.contains(Array($0.account.utf8)) }
+        let lockedKeys = Set(customers.map { Array($0.account.utf8) })
+        let missing = keys.filter { !lockedKeys.contains(Array($0.utf8)) }
+        var heldElsewhere: Set<[UInt8]> = []
+        if !missing.isEmpty {
+            let still = try connection.query(
+                Self.stillSelectedSQL, job.companyID, missing, job.customerAccounts, job.customerGroups,
+                job.approvesJobID) { try $0.decode(String.self, at: 0) }
+            heldElsewhere = Set(still.map { Array($0.utf8) })
+            chunk.gone = missing.filter { !heldElsewhere.contains(Array($0.utf8)) }
+        }
+        guard !customers.isEmpty else {
+            chunk.deferred = keys.filter { heldElsewhere.contains(Array($0.utf8)) }
+            return chunk
+        }
+        var index: [[UInt8]: Int] = [:]
         index.reserveCapacity(customers.count)
-        for (position, customer) in customers.enumerated() { index[customer.account] = position }
+        for (position, customer) in customers.enumerated() { index[Array(customer.account.utf8)] = position }
+        let accounts = customers.map(\.account)
 
+        var lockedTransactions: Set<Int64> = []
         let result = try connection.execute(Self.openTransactionsSQL, job.companyID, accounts)
         for rowIndex in 0..<result.rowCount {
             let row = result[rowIndex]
             let account: String = try row.decode(at: 0)
-            guard let position = index[account] else { continue }
-            customers[position].transactions.append(OpenTransaction(
+            guard let position = index[Array(account.utf8)] else { continue }
+            let transaction = OpenTransaction(
                 id: try row.decode(at: 1),
                 currency: try row.decode(at: 2),
                 amount: try row.decode(at: 3),
@@ -122,11 +186,25 @@ struct ChunkLoader {
                 settledAmount: try row.decode(at: 5),
                 settledAmountAccounting: try row.decode(at: 6),
                 ledgerAccount: try row.decode(at: 7),
-                markedForSettlement: try row.decode(at: 8)))
+                markedForSettlement: try row.decode(at: 8))
+            lockedTransactions.insert(transaction.id)
+            customers[position].transactions.append(transaction)
         }
+        // A customer is planned only when every open transaction of it is locked by the chunk.
+        let open = try connection.query(Self.openTransactionIDsSQL, job.companyID, accounts) { row in
+            (try row.decode(String.self, at: 0), try row.decode(Int64.self, at: 1))
+        }
+        for (account, id) in open where !lockedTransactions.contains(id) {
+            heldElsewhere.insert(Array(account.utf8))
+        }
+        customers.removeAll { heldElsewhere.contains(Array($0.account.utf8)) }
+        chunk.deferred = keys.filter { heldElsewhere.contains(Array($0.utf8)) }
+        guard !customers.isEmpty else { return chunk }
+        chunk.withoutName = withoutName
+        chunk.withoutAddress = withoutAddress
 
         if let approved = job.approvesJobID {
-            let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, accounts) { row in
+            let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, customers.map(\.account)) { row in
                 (try row.decode(String.self, at: 0), ReimbursementProposal(
                     currency: try row.decode(at: 1),
                     amount: try row.decode(at: 2),

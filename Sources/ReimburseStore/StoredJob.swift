@@ -21,11 +21,13 @@ public struct StoredJob: Sendable {
     public var result: String?
     public var attempts: Int
     public var maxAttempts: Int
+    /// Customers an earlier chunk could not lock (another session held them), to try again.
+    public var deferredCustomers: [String]
 
     static let selectSQL = """
         SELECT id, company_id, mode, customer_accounts, customer_groups, debit_handling, summarize,
                posting_date, approves_job_id, state, cancel_requested, checkpoint_customer,
-               customers_total, customers_done, result::text, attempts, max_attempts
+               customers_total, customers_done, result::text, attempts, max_attempts, deferred_customers
           FROM reimbursement_job
         """
 
@@ -47,6 +49,7 @@ public struct StoredJob: Sendable {
         result = try row.decode(String?.self, at: 14)
         attempts = try row.decode(at: 15)
         maxAttempts = try row.decode(at: 16)
+        deferredCustomers = try row.decode([String].self, at: 17)
     }
 
     /// Reads one job; nil when no such job exists.

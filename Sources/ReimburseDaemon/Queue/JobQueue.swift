@@ -231,16 +231,40 @@ enum JobQueue {
             """).affectedRows
     }
 
-    /// Extends the leases of jobs this process is making progress on.
-    static func renewLeases(_ leases: [JobLease], duration: Duration, on connection: PostgresConnection) throws {
+    /// Extends the leases of the jobs this process holds and is still at work on: the worker
+    /// finished a chunk within `window`, or its session is running a statement now or ran one
+    /// within `window` (a chunk longer than a lease: a slow disk, a big customer, a trigger).
+    /// A worker whose thread hangs leaves its session idle, so its lease runs out.
+    ///
+    /// The chunk does not lock the job row until its last, fenced update, so this statement
+    /// does not wait behind a chunk; should it wait anyway (a commit in flight), it gives up
+    /// after a moment and the next beat tries again: the heartbeat never stalls.
+    static func renewLeases(
+        _ leases: [DaemonState.LiveLease], window: Duration, duration: Duration, on connection: PostgresConnection
+    ) throws {
         guard !leases.isEmpty else { return }
-        try connection.execute("""
-            UPDATE reimbursement_job j
-               SET lease_expires_at = now() + make_interval(secs => $3), heartbeat_at = now()
-              FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
-             WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
-            """, leases.map(\.jobID), leases.map { $0.token.uuidString.lowercased() }, seconds(duration))
+        do {
+            try connection.transaction { connection in
+                try connection.execute("SELECT set_config('lock_timeout', '1s', true)")
+                try connection.execute(renewLeasesSQL,
+                    leases.map(\.lease.jobID), leases.map { $0.lease.token.uuidString.lowercased() },
+                    leases.map(\.session), leases.map(\.progressedRecently), seconds(duration), seconds(window))
+            }
+        } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
+            return
+        }
     }
+
+    static let renewLeasesSQL = """
+        UPDATE reimbursement_job j
+           SET lease_expires_at = now() + make_interval(secs => $5), heartbeat_at = now()
+          FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::bool[]) AS l(id, token, session, progressed)
+         WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+           AND (l.progressed OR EXISTS (
+                SELECT 1 FROM pg_stat_activity a
+                 WHERE a.pid = l.session
+                   AND (a.state = 'active' OR a.state_change > now() - make_interval(secs => $6))))
+        """
 
     /// Nothing running and nothing due within a minute: an `--exit-when-idle` daemon may stop.
     /// Jobs waiting out a short retry backoff still count as work.

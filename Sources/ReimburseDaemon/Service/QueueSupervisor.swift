@@ -64,7 +64,7 @@ struct QueueSupervisor: Sendable {
                 let now = ContinuousClock.now
                 if now >= nextRenewal {
                     try JobQueue.renewLeases(
-                        state.liveLeases(window: configuration.leaseDuration),
+                        state.liveLeases(window: configuration.leaseDuration), window: configuration.leaseDuration,
                         duration: configuration.leaseDuration, on: connection)
                     nextRenewal = now + renewalInterval
                 }
