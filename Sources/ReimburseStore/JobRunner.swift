@@ -327,7 +327,9 @@ public final class JobRunner {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
                SET checkpoint_customer = $3, customers_done = $4, result = $5::jsonb,
-                   heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $6),
+                   -- clock_timestamp(), not now(): now() is when the chunk began, and a chunk
+                   -- longer than the lease would write a lease that has already run out.
+                   heartbeat_at = clock_timestamp(), lease_expires_at = clock_timestamp() + make_interval(secs => $6),
                    deferred_customers = $7::text[], customers_gone = customers_gone + $8,
                    lock_waits = CASE WHEN $9 THEN 0 ELSE lock_waits END,
                    wait_reason = NULL,

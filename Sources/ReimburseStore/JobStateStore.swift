@@ -94,7 +94,8 @@ public enum JobStateStore {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
                SET state = 'queued', attempts = greatest(attempts - 1, 0),
-                   run_at = now() + make_interval(secs => least($4::numeric, $3::numeric * 2 ^ least(lock_waits, 30))),
+                   run_at = clock_timestamp()
+                            + make_interval(secs => least($4::numeric, $3::numeric * 2 ^ least(lock_waits, 30))),
                    lock_waits = lock_waits + 1, wait_reason = $5,
                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE id = $1 AND lease_token = $2 AND state = 'running'

@@ -196,6 +196,26 @@ private let corruptions: [Corruption] = [
             UPDATE reimbursement SET job_id = (SELECT max(job_id) FROM reimbursement WHERE company_id = 'USMF')
              WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM reimbursement WHERE company_id = 'USMF')
             """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "a selected customer under no outcome",
+        statements: ["""
+            UPDATE reimbursement_job
+               SET result = jsonb_set(result, '{customers,selected}', to_jsonb((result -> 'customers' ->> 'selected')::int + 1)),
+                   customers_done = customers_done + 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "customers done differ from selected",
+        statements: ["""
+            UPDATE reimbursement_job SET customers_done = customers_done - 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "customers passed over (fewer accounted for than counted at the start)",
+        statements: ["""
+            UPDATE reimbursement_job SET customers_total = customers_total + 3
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
 ]
 
 @Suite("LedgerVerifier")
@@ -207,7 +227,7 @@ struct LedgerVerifierTests {
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
-            #expect(result.checks.count == 12)
+            #expect(result.checks.count == 13)
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

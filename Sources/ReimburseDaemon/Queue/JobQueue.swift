@@ -239,19 +239,23 @@ enum JobQueue {
     /// The chunk does not lock the job row until its last, fenced update, so this statement
     /// does not wait behind a chunk; should it wait anyway (a commit in flight), it gives up
     /// after a moment and the next beat tries again: the heartbeat never stalls.
+    /// Returns the jobs whose leases it renewed; nil when it gave up waiting for a row lock.
+    @discardableResult
     static func renewLeases(
         _ leases: [DaemonState.LiveLease], window: Duration, duration: Duration, on connection: PostgresConnection
-    ) throws {
-        guard !leases.isEmpty else { return }
+    ) throws -> Set<Int64>? {
+        guard !leases.isEmpty else { return [] }
         do {
-            try connection.transaction { connection in
+            return try connection.transaction { connection in
                 try connection.execute("SELECT set_config('lock_timeout', '1s', true)")
-                try connection.execute(renewLeasesSQL,
+                let renewed = try connection.query(renewLeasesSQL,
                     leases.map(\.lease.jobID), leases.map { $0.lease.token.uuidString.lowercased() },
-                    leases.map(\.session), leases.map(\.progressedRecently), seconds(duration), seconds(window))
+                    leases.map(\.session), leases.map(\.progressedRecently), seconds(duration), seconds(window)
+                ) { try $0.decode(Int64.self, at: 0) }
+                return Set(renewed)
             }
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
-            return
+            return nil
         }
     }
 
@@ -264,6 +268,7 @@ enum JobQueue {
                 SELECT 1 FROM pg_stat_activity a
                  WHERE a.pid = l.session
                    AND (a.state = 'active' OR a.state_change > now() - make_interval(secs => $6))))
+        RETURNING j.id
         """
 
     /// Nothing running and nothing due within a minute: an `--exit-when-idle` daemon may stop.
