@@ -54,10 +54,11 @@ public struct JobRunnerConfiguration: Sendable {
 
 /// Runs one claimed job chunk by chunk on one connection.
 ///
-/// Each chunk is one short transaction: lock the next customers, plan them with the engine,
-/// post, record skips, and move the checkpoint, all fenced by the lease token. A crash
-/// anywhere rolls back at most the chunk in flight; the next holder resumes after the
-/// checkpoint, so no customer is ever posted twice.
+/// Each chunk is one short transaction: choose the next customers, lock exactly those that no
+/// other session holds (the others are deferred and tried again after the rest), plan them
+/// with the engine, post, record skips, and move the checkpoint, all fenced by the lease
+/// token. A crash anywhere rolls back at most the chunk in flight; the next holder resumes
+/// after the checkpoint, so no customer is ever posted twice, and none is passed over.
 public final class JobRunner {
     private let connection: PostgresConnection
     private let configuration: JobRunnerConfiguration

@@ -226,7 +226,7 @@ enum JobQueue {
     /// Queued jobs whose cancellation was asked for never start.
     static func cancelQueued(on connection: PostgresConnection) throws -> Int {
         try connection.execute("""
-            UPDATE reimbursement_job SET state = 'cancelled', finished_at = clock_timestamp()
+            UPDATE reimbursement_job SET state = 'cancelled', finished_at = clock_timestamp(), wait_reason = NULL
              WHERE state = 'queued' AND cancel_requested
             """).affectedRows
     }

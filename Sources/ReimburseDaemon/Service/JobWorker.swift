@@ -72,10 +72,11 @@ struct JobWorker: Sendable {
         try connection.execute("SELECT set_config('idle_in_transaction_session_timeout', '60s', false)")
     }
 
-    /// How long a chunk may wait for a row lock before it gives up with a transient error.
-    /// A waiting chunk shows no progress and its lease is not renewed, so the wait must end
-    /// well before the lease does: otherwise the job is taken for abandoned while its worker
-    /// merely waits. A third of the lease, between 100 ms and 10 s.
+    /// How long a chunk may wait for a lock it cannot skip (a vendor row, a number sequence)
+    /// before it rolls back and the job waits in the queue without using an attempt
+    /// (customers and their transactions are never waited for: they are deferred). A third of
+    /// the lease, between 100 ms and 10 s: a worker should not sit on a lock for long while
+    /// other companies' jobs wait for a worker.
     static func lockTimeout(forLease lease: Duration) -> Duration {
         min(.seconds(10), max(.milliseconds(100), lease / 3))
     }
