@@ -121,11 +121,12 @@ public final class JobRunner {
     /// id in, its outcome out; nil when the job is not queued).
     ///
     /// The job never stays `running` behind the caller's back once this returns or throws: a
-    /// business error (``JobFailure``) or data the database refuses fails the job; a wait or
-    /// race that may pass (a lock timeout, a deadlock, a lost connection) puts it back in the
-    /// queue, as a retry counted against `max_attempts`. The error is rethrown either way.
-    /// A lock timeout or a deadlock (another session holds rows the job needs) puts the job back
-    /// without using an attempt, backing off like a job waiting for locked customers.
+    /// business error (``JobFailure``) or data the database refuses fails the job; a lock
+    /// timeout or a deadlock (another session holds rows the job needs) puts it back in the
+    /// queue without using an attempt, backing off like a job waiting for locked customers
+    /// (``JobRunOutcome/waiting(_:lockedCustomers:)``); another error that may pass (a lost
+    /// connection, a serialization failure) puts it back as a retry counted against
+    /// `max_attempts`. The error is rethrown in every case.
     public func runQueuedJob(id: Int64, owner: String = "library") throws -> JobRunOutcome? {
         guard let lease = try JobStateStore.claim(
             jobID: id, owner: owner, leaseDuration: configuration.leaseDuration, on: connection)
