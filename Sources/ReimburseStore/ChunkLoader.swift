@@ -17,8 +17,26 @@ struct ChunkLoader {
                WHERE p.company_id = c.company_id AND p.job_id = $5 AND p.customer_account = c.account))
         """
 
-    /// Locks the customers FOR UPDATE so that no transaction of theirs is inserted or settled
-    /// elsewhere while the chunk decides and posts.
+    /// The next keys of the job's scan, in account order, without locking anything: the chunk
+    /// then locks exactly these keys (``customersSQL``). Choosing and locking in one
+    /// `ORDER BY account LIMIT n FOR UPDATE` is wrong in READ COMMITTED: a row renamed while the
+    /// statement waits for its lock comes back with its new account, and a checkpoint taken
+    /// from it jumps over the customers in between.
+    static let keysSQL = """
+        SELECT c.account FROM customer c
+         WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+           AND \(selectionPredicate)
+         ORDER BY c.account
+         LIMIT $6
+        """
+
+    /// Locks exactly the chosen keys that are still selected, skipping rows another session
+    /// holds. `FOR NO KEY UPDATE`, not `FOR UPDATE`: it keeps the customer's own fields (on
+    /// hold, vendor, name) fixed while the chunk decides, but does not conflict with the
+    /// `FOR KEY SHARE` that a foreign-key check takes when the ERP inserts a transaction for
+    /// the customer. (`FOR UPDATE` made such an ERP transaction, which had already settled one
+    /// of the customer's transactions, the victim of a deadlock with the chunk.) A row renamed
+    /// meanwhile is re-checked on its new version and fails `account = ANY($2)`.
     static let customersSQL = """
         SELECT c.account, coalesce(c.name, ''), c.customer_group, c.currency, coalesce(c.address, ''),
                c.on_hold, c.vendor_account, c.name IS NULL, c.address IS NULL,
@@ -33,11 +51,18 @@ struct ChunkLoader {
                  WHERE v.company_id = c.company_id AND v.one_time AND v.customer_account = c.account
                  ORDER BY v.account
                  LIMIT 1) one_time ON true
-         WHERE c.company_id = $1 AND ($2::text IS NULL OR c.account > $2)
+         WHERE c.company_id = $1 AND c.account = ANY($2::text[])
            AND \(selectionPredicate)
          ORDER BY c.account
-         LIMIT $6
-           FOR UPDATE OF c
+           FOR NO KEY UPDATE OF c SKIP LOCKED
+        """
+
+    /// Of the chosen keys the chunk could not lock, those that still exist and are selected:
+    /// another session holds them. The others are gone (deleted, renamed, deselected).
+    static let stillSelectedSQL = """
+        SELECT c.account FROM customer c
+         WHERE c.company_id = $1 AND c.account = ANY($2::text[])
+           AND \(selectionPredicate)
         """
 
     static let countSQL = """
@@ -51,7 +76,15 @@ struct ChunkLoader {
           FROM customer_transaction
          WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
          ORDER BY customer_account, id
-           FOR UPDATE
+           FOR UPDATE SKIP LOCKED
+        """
+
+    /// The open transactions of the locked customers as they are now, locked or not: one that
+    /// the locking read skipped (another session holds it) or did not see yet (inserted since)
+    /// means the chunk does not know the customer whole, and defers it.
+    static let openTransactionIDsSQL = """
+        SELECT customer_account, id FROM customer_transaction
+         WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
         """
 
     static let proposalsSQL = """
@@ -80,16 +113,33 @@ struct ChunkLoader {
         /// Customers with a row that cannot be read, with what is wrong: they are planned as
         /// `invalid_data`, not handed to the engine.
         var unreadable: [Code: String] = [:]
+        /// Chosen keys that another session holds (the customer row or one of its open
+        /// transactions), in key order: tried again later in the same job.
+        var deferred: [Code] = []
+        /// Chosen keys no longer found under that account (deleted, renamed, deselected).
+        var gone: [Code] = []
     }
 
-    /// The next chunk after `after` (nil: from the start), at most `limit` customers.
-    func load(after: String?, limit: Int) throws -> Chunk {
+    /// The next keys of the scan after `after` (nil: from the start), at most `limit`.
+    func nextKeys(after: Code?, limit: Int) throws -> [Code] {
+        try connection.query(
+            Self.keysSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
+        ) { try $0.decode(Code.self, at: 0) }
+    }
+
+    /// Locks exactly `keys` (chosen by ``nextKeys(after:limit:)`` or deferred earlier) and
+    /// loads what the engine needs for those it could lock whole. Never waits for another
+    /// session's row lock: what is held elsewhere comes back in ``Chunk/deferred``. Keys are
+    /// ``Code``s, compared byte for byte, as PostgreSQL compares them.
+    func lock(_ keys: [Code]) throws -> Chunk {
         var chunk = Chunk()
+        guard !keys.isEmpty else { return chunk }
         var withoutName: Set<Code> = []
         var withoutAddress: Set<Code> = []
         var unreadable: [Code: String] = [:]
+        let chosen = Set(keys)
         var customers = try connection.query(
-            Self.customersSQL, job.companyID, after, job.customerAccounts, job.customerGroups, job.approvesJobID, limit
+            Self.customersSQL, job.companyID, keys, job.customerAccounts, job.customerGroups, job.approvesJobID
         ) { row in
             let account: Code = try row.decode(at: 0)
             do {
@@ -111,19 +161,35 @@ struct ChunkLoader {
                 return CustomerFacts(account: account, currency: "", transactions: [])
             }
         }
-        guard !customers.isEmpty else { return chunk }
-        chunk.withoutName = withoutName
-        chunk.withoutAddress = withoutAddress
-        let accounts = customers.map(\.account)
+        // The re-check of the lock: a row is taken only under the key it was chosen by.
+        customers.removeAll { !chosen.contains($0.account) }
+        let lockedKeys = Set(customers.map(\.account))
+        let missing = keys.filter { !lockedKeys.contains($0) }
+        var heldElsewhere: Set<Code> = []
+        if !missing.isEmpty {
+            let still = try connection.query(
+                Self.stillSelectedSQL, job.companyID, missing, job.customerAccounts, job.customerGroups,
+                job.approvesJobID) { try $0.decode(Code.self, at: 0) }
+            heldElsewhere = Set(still)
+            chunk.gone = missing.filter { !heldElsewhere.contains($0) }
+        }
+        guard !customers.isEmpty else {
+            chunk.deferred = keys.filter { heldElsewhere.contains($0) }
+            return chunk
+        }
         var index: [Code: Int] = [:]
         index.reserveCapacity(customers.count)
         for (position, customer) in customers.enumerated() { index[customer.account] = position }
+        let accounts = customers.map(\.account)
 
+        var lockedTransactions: Set<Int64> = []
         let result = try connection.execute(Self.openTransactionsSQL, job.companyID, accounts)
         for rowIndex in 0..<result.rowCount {
             let row = result[rowIndex]
             let account: Code = try row.decode(at: 0)
             guard let position = index[account] else { continue }
+            // Locked even when unreadable: the customer is then planned as invalid_data.
+            if let id = try? row.decode(Int64.self, at: 1) { lockedTransactions.insert(id) }
             do {
                 customers[position].transactions.append(OpenTransaction(
                     id: try row.decode(at: 1),
@@ -141,10 +207,22 @@ struct ChunkLoader {
                 unreadable[account] = unreadable[account].map { "\($0); \(problem)" } ?? problem
             }
         }
-        chunk.unreadable = unreadable
+        // A customer is planned only when every open transaction of it is locked by the chunk.
+        let open = try connection.query(Self.openTransactionIDsSQL, job.companyID, accounts) { row in
+            (try row.decode(Code.self, at: 0), try row.decode(Int64.self, at: 1))
+        }
+        for (account, id) in open where !lockedTransactions.contains(id) {
+            heldElsewhere.insert(account)
+        }
+        customers.removeAll { heldElsewhere.contains($0.account) }
+        chunk.deferred = keys.filter { heldElsewhere.contains($0) }
+        guard !customers.isEmpty else { return chunk }
+        chunk.withoutName = withoutName
+        chunk.withoutAddress = withoutAddress
+        chunk.unreadable = unreadable.filter { !heldElsewhere.contains($0.key) }
 
         if let approved = job.approvesJobID {
-            let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, accounts) { row in
+            let rows = try connection.query(Self.proposalsSQL, job.companyID, approved, customers.map(\.account)) { row in
                 (try row.decode(Code.self, at: 0), ReimbursementProposal(
                     currency: try row.decode(at: 1),
                     amount: try row.decode(at: 2),

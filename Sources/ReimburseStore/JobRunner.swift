@@ -13,6 +13,10 @@ public enum JobRunOutcome: Sendable, Equatable {
     /// The caller asked to stop (a graceful shutdown); the job is left running with its
     /// checkpoint for the caller to release.
     case interrupted(JobTally)
+    /// Only customers that another session holds are left. The job went back to the queue in
+    /// the same commit (`run_at` backs off, up to ``JobRunnerConfiguration/lockWaitCap``), without
+    /// using an attempt, with `wait_reason` saying why; it picks them up when claimed again.
+    case waiting(JobTally, lockedCustomers: Int)
 }
 
 /// Settings of a run.
@@ -28,19 +32,33 @@ public struct JobRunnerConfiguration: Sendable {
     /// as for PostgreSQL's `lock_timeout`.
     public var lockTimeout: Duration
 
-    public init(chunkSize: Int = 500, leaseDuration: Duration = .seconds(30), lockTimeout: Duration = .seconds(10)) {
+    /// The first wait of a job for locked rows; each further wait in a row doubles it, up to
+    /// ``lockWaitCap``. Waits do not use attempts.
+    public var lockWaitBase: Duration
+    public var lockWaitCap: Duration
+
+    public init(
+        chunkSize: Int = 500, leaseDuration: Duration = .seconds(30), lockTimeout: Duration = .seconds(10),
+        lockWaitBase: Duration = .seconds(1), lockWaitCap: Duration = .seconds(300)
+    ) {
         self.chunkSize = max(1, chunkSize)
         self.leaseDuration = leaseDuration
         self.lockTimeout = lockTimeout
+        self.lockWaitBase = lockWaitBase
+        self.lockWaitCap = max(lockWaitBase, lockWaitCap)
     }
+
+    /// The backoff of lock waits as ``JobStateStore`` applies it.
+    var lockWaitBackoff: LockWaitBackoff { LockWaitBackoff(base: lockWaitBase, cap: lockWaitCap) }
 }
 
 /// Runs one claimed job chunk by chunk on one connection.
 ///
-/// Each chunk is one short transaction: lock the next customers, plan them with the engine,
-/// post, record skips, and move the checkpoint, all fenced by the lease token. A crash
-/// anywhere rolls back at most the chunk in flight; the next holder resumes after the
-/// checkpoint, so no customer is ever posted twice.
+/// Each chunk is one short transaction: choose the next customers, lock exactly those that no
+/// other session holds (the others are deferred and tried again after the rest), plan them
+/// with the engine, post, record skips, and move the checkpoint, all fenced by the lease
+/// token. A crash anywhere rolls back at most the chunk in flight; the next holder resumes
+/// after the checkpoint, so no customer is ever posted twice, and none is passed over.
 public final class JobRunner {
     private let connection: PostgresConnection
     private let configuration: JobRunnerConfiguration
@@ -65,9 +83,9 @@ public final class JobRunner {
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> JobRunOutcome {
         var (job, company, postingDate, setup) = try prepare(lease)
-        var tally = try job.storedTally()
-        var checkpoint = job.checkpointCustomer
-        var done = job.customersDone
+        var position = ScanPosition(
+            checkpoint: job.checkpointCustomer, done: job.customersDone, tally: try job.storedTally(),
+            deferred: job.deferredCustomers)
         let total = job.customersTotal ?? 0
         let planner = ReimbursementPlanner(
             company: company.rules,
@@ -77,23 +95,24 @@ public final class JobRunner {
                 postingDate: postingDate,
                 mode: job.engineMode))
         while true {
-            if shouldStop() { return .interrupted(tally) }
+            if shouldStop() { return .interrupted(position.tally) }
+            let before = position.done
             let step = try runChunk(
                 lease, job: job, company: company.rules, postingDate: postingDate, planner: planner,
-                after: checkpoint, tally: tally, done: done, setup: setup)
+                position: position, setup: setup)
             setup = nil
             switch step {
             case .cancelled:
-                return .cancelled(tally)
-            case .finished(let finalTally, let count):
-                done += count
-                if count > 0 { progress(done, max(total, done)) }
-                return .succeeded(finalTally)
-            case .advanced(let lastCustomer, let newTally, let count):
-                checkpoint = lastCustomer
-                tally = newTally
-                done += count
-                progress(done, max(total, done))
+                return .cancelled(position.tally)
+            case .finished(let next):
+                if next.done > before { progress(next.done, max(total, next.done)) }
+                return .succeeded(next.tally)
+            case .waiting(let next):
+                if next.done > before { progress(next.done, max(total, next.done)) }
+                return .waiting(next.tally, lockedCustomers: next.deferred.count)
+            case .advanced(let next):
+                position = next
+                progress(position.done, max(total, position.done))
             }
         }
     }
@@ -102,9 +121,12 @@ public final class JobRunner {
     /// id in, its outcome out; nil when the job is not queued).
     ///
     /// The job never stays `running` behind the caller's back once this returns or throws: a
-    /// business error (``JobFailure``) or data the database refuses fails the job; a wait or
-    /// race that may pass (a lock timeout, a deadlock, a lost connection) puts it back in the
-    /// queue, as a retry counted against `max_attempts`. The error is rethrown either way.
+    /// business error (``JobFailure``) or data the database refuses fails the job; a lock
+    /// timeout or a deadlock (another session holds rows the job needs) puts it back in the
+    /// queue without using an attempt, backing off like a job waiting for locked customers
+    /// (``JobRunOutcome/waiting(_:lockedCustomers:)``); another error that may pass (a lost
+    /// connection, a serialization failure) puts it back as a retry counted against
+    /// `max_attempts`. The error is rethrown in every case.
     public func runQueuedJob(id: Int64, owner: String = "library") throws -> JobRunOutcome? {
         guard let lease = try JobStateStore.claim(
             jobID: id, owner: owner, leaseDuration: configuration.leaseDuration, on: connection)
@@ -118,7 +140,10 @@ public final class JobRunner {
             // Best effort: when the connection itself is gone, the lease runs out and the job
             // is rescued; the caller hears about the original error.
             if connection.isConnected {
-                if error.mayPassOnRetry {
+                if error.isLockWait {
+                    try? JobStateStore.waitForLock(
+                        lease, error: error.description, backoff: configuration.lockWaitBackoff, on: connection)
+                } else if error.mayPassOnRetry {
                     try? JobStateStore.retryOrFail(lease, error: error.description, backoff: .zero, on: connection)
                 } else {
                     try? JobStateStore.fail(
@@ -129,10 +154,32 @@ public final class JobRunner {
         }
     }
 
+    /// Where a run stands between chunks. A customer is behind the checkpoint only once it was
+    /// posted or judged, is in `deferred`, or was gone under its account when the chunk that
+    /// chose it came to lock it: the checkpoint never passes a customer nobody looked at.
+    struct ScanPosition {
+        /// The last key the scan chose (nil: none yet).
+        var checkpoint: Code?
+        /// Customers planned (posted, skipped or counted) so far.
+        var done: Int
+        var tally: JobTally
+        /// Chosen customers another session held, in the order they will be tried again.
+        var deferred: [Code]
+        /// The scan found nothing after the checkpoint in this run; the next chunk tries the
+        /// deferred customers (after which the scan looks again: a customer renamed forward
+        /// meanwhile shows up there).
+        var scanExhausted = false
+        /// Deferred customers tried since a chunk last got on; once every one of them was tried
+        /// in vain, the job waits.
+        var triedInVain = 0
+    }
+
     private enum ChunkStep {
-        case advanced(lastCustomer: String, tally: JobTally, count: Int)
-        /// The job ended in this chunk's transaction (after `count` more customers).
-        case finished(JobTally, count: Int)
+        case advanced(ScanPosition)
+        /// The job ended in this chunk's transaction.
+        case finished(ScanPosition)
+        /// The job went back to the queue to wait for locked customers, in this chunk's transaction.
+        case waiting(ScanPosition)
         /// The job was marked cancelled in this chunk's transaction.
         case cancelled
     }
@@ -182,10 +229,13 @@ public final class JobRunner {
         }
     }
 
+    /// One chunk in one transaction: choose keys (the next ones of the scan, or deferred ones
+    /// once the scan is through), lock exactly those that nobody else holds, plan and post them,
+    /// and move the checkpoint. The job row is not locked before the last, fenced update, so the
+    /// daemon's heartbeat never waits behind a chunk.
     private func runChunk(
         _ lease: JobLease, job: StoredJob, company: CompanyRules, postingDate: LocalDate,
-        planner: ReimbursementPlanner, after checkpoint: String?, tally: JobTally, done: Int,
-        setup: FirstChunkSetup?
+        planner: ReimbursementPlanner, position: ScanPosition, setup: FirstChunkSetup?
     ) throws -> ChunkStep {
         let staged = try stagedWritesNeeded()
         return try connection.transaction { connection in
@@ -198,47 +248,98 @@ public final class JobRunner {
                 """, lease.jobID, lease.token) { try $0.decode(Bool.self, at: 0) }
             guard let cancelRequested = status.first else { throw LeaseLost(jobID: lease.jobID) }
             if cancelRequested {
-                try JobStateStore.markFinished(lease, state: "cancelled", tally: tally, inTransactionOn: connection)
+                try JobStateStore.markFinished(lease, state: "cancelled", tally: position.tally, inTransactionOn: connection)
                 return .cancelled
-            }
-            if let setup {
-                try connection.execute("""
-                    UPDATE reimbursement_job
-                       SET customers_total = coalesce(customers_total, $3), posting_date = coalesce(posting_date, $4)
-                     WHERE id = $1 AND lease_token = $2 AND state = 'running'
-                    """, lease.jobID, lease.token, setup.customersTotal, setup.postingDate)
             }
 
             let loader = ChunkLoader(connection: connection, job: job)
-            let chunk = try loader.load(after: checkpoint, limit: configuration.chunkSize)
+            var next = position
+            var keys: [Code] = []
+            var scanning = false
+            if !position.scanExhausted {
+                keys = try loader.nextKeys(after: position.checkpoint, limit: configuration.chunkSize)
+                scanning = !keys.isEmpty
+                next.scanExhausted = keys.count < configuration.chunkSize
+            }
+            if !scanning {
+                guard !position.deferred.isEmpty else {
+                    try record(lease, next, gone: 0, gotOn: true, setup: setup, on: connection)
+                    try JobStateStore.markFinished(lease, state: "succeeded", tally: position.tally, inTransactionOn: connection)
+                    return .finished(next)
+                }
+                keys = Array(position.deferred.prefix(configuration.chunkSize))
+            }
+            let chunk = try loader.lock(keys)
             let customers = chunk.customers
-            guard let last = customers.last else {
-                try JobStateStore.markFinished(lease, state: "succeeded", tally: tally, inTransactionOn: connection)
-                return .finished(tally, count: 0)
+
+            let newTally: JobTally
+            if customers.isEmpty {
+                newTally = position.tally
+            } else {
+                let poster = ChunkPoster(
+                    connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged,
+                    withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress)
+                newTally = try ChunkProcessor(connection: connection, poster: poster, planner: planner)
+                    .process(chunk, tally: position.tally)
             }
 
-            let poster = ChunkPoster(
-                connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged,
-                withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress)
-            let newTally = try ChunkProcessor(connection: connection, poster: poster, planner: planner)
-                .process(chunk, tally: tally)
-
-            let updated = try connection.execute("""
-                UPDATE reimbursement_job
-                   SET checkpoint_customer = $3, customers_done = $4, result = $5::jsonb,
-                       heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $6)
-                 WHERE id = $1 AND lease_token = $2 AND state = 'running'
-                """, lease.jobID, lease.token, last.account, done + customers.count, newTally.resultJSON(),
-                configuration.leaseDuration.postgresSeconds)
-            guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
-            // A short chunk is the last one: end the job in the same commit instead of opening
-            // another transaction only to find nothing left.
-            if customers.count < configuration.chunkSize {
+            let gotOn = !customers.isEmpty || !chunk.gone.isEmpty
+            next.tally = newTally
+            next.done = position.done + customers.count
+            if scanning {
+                next.checkpoint = keys.last
+                next.deferred = position.deferred + chunk.deferred
+            } else {
+                // Still held: to the back of the line. After deferred ones, the scan looks again.
+                next.deferred = Array(position.deferred.dropFirst(keys.count)) + chunk.deferred
+                next.scanExhausted = false
+                next.triedInVain = gotOn ? 0 : position.triedInVain + keys.count
+            }
+            try record(lease, next, gone: chunk.gone.count, gotOn: gotOn, setup: setup, on: connection)
+            if !scanning && !gotOn && next.triedInVain >= next.deferred.count {
+                try JobStateStore.markWaiting(
+                    lease, reason: Self.waitReason(lockedCustomers: next.deferred),
+                    backoff: configuration.lockWaitBackoff, inTransactionOn: connection)
+                return .waiting(next)
+            }
+            // A short last chunk of the scan with nothing deferred ends the job in the same
+            // commit instead of opening another transaction only to find nothing left.
+            if scanning && next.scanExhausted && next.deferred.isEmpty {
                 try JobStateStore.markFinished(lease, state: "succeeded", tally: newTally, inTransactionOn: connection)
-                return .finished(newTally, count: customers.count)
+                return .finished(next)
             }
-            return .advanced(lastCustomer: last.account.text, tally: newTally, count: customers.count)
+            return .advanced(next)
         }
+    }
+
+    /// The chunk's one write to the job row, fenced by the lease token: progress, checkpoint,
+    /// deferred customers, the first chunk's total and posting date, and a renewed lease.
+    private func record(
+        _ lease: JobLease, _ position: ScanPosition, gone: Int, gotOn: Bool, setup: FirstChunkSetup?,
+        on connection: PostgresConnection
+    ) throws {
+        let updated = try connection.execute("""
+            UPDATE reimbursement_job
+               SET checkpoint_customer = $3, customers_done = $4, result = $5::jsonb,
+                   -- clock_timestamp(), not now(): now() is when the chunk began, and a chunk
+                   -- longer than the lease would write a lease that has already run out.
+                   heartbeat_at = clock_timestamp(), lease_expires_at = clock_timestamp() + make_interval(secs => $6),
+                   deferred_customers = $7::text[], customers_gone = customers_gone + $8,
+                   lock_waits = CASE WHEN $9 THEN 0 ELSE lock_waits END,
+                   wait_reason = NULL,
+                   customers_total = coalesce(customers_total, $10), posting_date = coalesce(posting_date, $11)
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'
+            """, lease.jobID, lease.token, position.checkpoint, position.done, position.tally.resultJSON(),
+            configuration.leaseDuration.postgresSeconds, position.deferred, gone, gotOn,
+            setup?.customersTotal, setup?.postingDate)
+        guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+    }
+
+    /// `wait_reason` of a job waiting for customers another session holds.
+    static func waitReason(lockedCustomers: [Code]) -> String {
+        let named = lockedCustomers.prefix(5).map(\.text).joined(separator: ", ")
+        let more = lockedCustomers.count > 5 ? ", ..." : ""
+        return "waiting for locked customers: \(lockedCustomers.count) (\(named)\(more))"
     }
 
     private func stagedWritesNeeded() throws -> Bool {
@@ -257,5 +358,11 @@ extension PostgresError {
     /// (`lock_timeout`, a cancelled statement), which says nothing about the job itself.
     var mayPassOnRetry: Bool {
         isTransient || sqlState == SQLState.lockNotAvailable || sqlState == SQLState.queryCanceled
+    }
+
+    /// Another session holds rows the job needs (a lock timeout, or a deadlock in which the
+    /// chunk was chosen to yield): the job waits and backs off without using an attempt.
+    public var isLockWait: Bool {
+        sqlState == SQLState.lockNotAvailable || sqlState == SQLState.deadlockDetected
     }
 }

@@ -22,6 +22,7 @@ public enum JobStateStore {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
                SET state = $3, finished_at = clock_timestamp(), result = $4::jsonb, last_error = NULL,
+                   wait_reason = NULL,
                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE id = $1 AND lease_token = $2 AND state = 'running'
             """, lease.jobID, lease.token, state, tally.resultJSON())
@@ -38,7 +39,7 @@ public enum JobStateStore {
         try connection.transaction { connection in
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
-                   SET state = 'failed', finished_at = clock_timestamp(), last_error = $3,
+                   SET state = 'failed', finished_at = clock_timestamp(), last_error = $3, wait_reason = NULL,
                        result = coalesce($4::jsonb, result, $5::jsonb),
                        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  WHERE id = $1 AND lease_token = $2 AND state = 'running'
@@ -73,6 +74,37 @@ public enum JobStateStore {
             // The audit says what happened: a retry, or the end of the job's attempts.
             try closeAttempt(lease, outcome: state == "failed" ? "failed" : "retry", error: error, on: connection)
         }
+    }
+
+    /// Puts a running job back in the queue because another session holds rows it needs (a
+    /// lock timeout, a deadlock it yielded in): no attempt is used, `run_at` backs off, and
+    /// `wait_reason` says why.
+    public static func waitForLock(
+        _ lease: JobLease, error: String, backoff: LockWaitBackoff, on connection: PostgresConnection
+    ) throws {
+        try connection.transaction { connection in
+            try markWaiting(lease, reason: "waiting for a lock: \(error)", backoff: backoff, inTransactionOn: connection)
+        }
+    }
+
+    /// ``waitForLock(_:error:backoff:on:)`` inside the caller's transaction, with the reason
+    /// given: the chunk that found only locked customers left hands the job back in its commit.
+    /// The wait is `base * 2^lock_waits`, at most `cap`; `lock_waits` counts the waits in a row
+    /// (a chunk that gets on resets it).
+    static func markWaiting(
+        _ lease: JobLease, reason: String, backoff: LockWaitBackoff, inTransactionOn connection: PostgresConnection
+    ) throws {
+        let updated = try connection.execute("""
+            UPDATE reimbursement_job
+               SET state = 'queued', attempts = greatest(attempts - 1, 0),
+                   run_at = clock_timestamp()
+                            + make_interval(secs => least($4::numeric, $3::numeric * 2 ^ least(lock_waits, 30))),
+                   lock_waits = lock_waits + 1, wait_reason = $5,
+                   lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'
+            """, lease.jobID, lease.token, backoff.base.postgresSeconds, backoff.cap.postgresSeconds, reason)
+        guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
+        try closeAttempt(lease, outcome: "waiting", error: reason, on: connection)
     }
 
     /// Hands a running job back without consuming an attempt (a graceful stop): it resumes
@@ -130,5 +162,17 @@ public enum JobStateStore {
             SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3, clock_timestamp()
               FROM reimbursement_job_attempt WHERE company_id = $1 AND job_id = $2
             """, lease.companyID, lease.jobID, lease.owner)
+    }
+}
+
+/// How long a job waits for rows another session holds: `base` the first time, doubling with
+/// each wait in a row, never more than `cap`.
+public struct LockWaitBackoff: Sendable, Equatable {
+    public var base: Duration
+    public var cap: Duration
+
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
+        self.base = base
+        self.cap = max(base, cap)
     }
 }

@@ -436,6 +436,52 @@ public struct LedgerVerifier {
                             IS DISTINCT FROM coalesce(x.posted_accounting, 0))
                  ORDER BY 1, 2
                 """),
+        Check(
+            name: "job_accounts_for_selected",
+            summary: "a succeeded job accounted for every customer it counted as selected (reimbursed + no_credit_balance + skipped = selected = customers_done), and for every customer it counted at its start (selected + customers_gone >= customers_total)",
+            sql: """
+                WITH jobs AS (
+                    SELECT j.company_id, j.id, j.customers_total, j.customers_done, j.customers_gone,
+                           CASE WHEN j.result -> 'customers' ->> 'selected' ~ '^[0-9]+$'
+                                THEN (j.result -> 'customers' ->> 'selected')::bigint END AS selected,
+                           CASE WHEN j.result -> 'customers' ->> 'reimbursed' ~ '^[0-9]+$'
+                                THEN (j.result -> 'customers' ->> 'reimbursed')::bigint END AS reimbursed,
+                           CASE WHEN j.result -> 'customers' ->> 'no_credit_balance' ~ '^[0-9]+$'
+                                THEN (j.result -> 'customers' ->> 'no_credit_balance')::bigint END AS no_credit,
+                           (SELECT sum(CASE WHEN s.value ~ '^[0-9]+$' THEN s.value::bigint END)
+                              FROM jsonb_each_text(
+                                       CASE WHEN jsonb_typeof(j.result -> 'customers' -> 'skipped') = 'object'
+                                            THEN j.result -> 'customers' -> 'skipped' ELSE '{}'::jsonb END) s)
+                               AS skipped
+                      FROM reimbursement_job j
+                     WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "j.company_id"))
+                       AND j.state = 'succeeded' AND jsonb_typeof(j.result -> 'customers') = 'object')
+                SELECT company_id,
+                       format('job %s (succeeded) counts %s customers as selected but accounts for %s of them '
+                              || '(reimbursed %s, no credit balance %s, skipped %s)',
+                              id, coalesce(selected::text, 'no number of'),
+                              coalesce(reimbursed, 0) + coalesce(no_credit, 0) + coalesce(skipped, 0),
+                              coalesce(reimbursed, 0), coalesce(no_credit, 0), coalesce(skipped, 0)),
+                       ARRAY['reimbursement_job ' || id]
+                  FROM jobs
+                 WHERE selected IS DISTINCT FROM coalesce(reimbursed, 0) + coalesce(no_credit, 0) + coalesce(skipped, 0)
+                UNION ALL
+                SELECT company_id,
+                       format('job %s (succeeded) counts %s customers as done but %s as selected',
+                              id, customers_done, coalesce(selected::text, 'no number of')),
+                       ARRAY['reimbursement_job ' || id]
+                  FROM jobs
+                 WHERE selected IS DISTINCT FROM customers_done
+                UNION ALL
+                SELECT company_id,
+                       format('job %s (succeeded) counted %s customers at its start but accounted for only %s '
+                              || '(%s selected, %s gone under their account since): customers were passed over',
+                              id, customers_total, selected + customers_gone, selected, customers_gone),
+                       ARRAY['reimbursement_job ' || id]
+                  FROM jobs
+                 WHERE selected + customers_gone < customers_total
+                 ORDER BY 1, 2
+                """),
     ]
 
     /// Numbers formatted from a sequence (`prefix` + zero-padded value) must be exactly the

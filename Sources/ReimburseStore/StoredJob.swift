@@ -15,17 +15,19 @@ public struct StoredJob: Sendable {
     public var approvesJobID: Int64?
     public var state: String
     public var cancelRequested: Bool
-    public var checkpointCustomer: String?
+    public var checkpointCustomer: Code?
     public var customersTotal: Int?
     public var customersDone: Int
     public var result: String?
     public var attempts: Int
     public var maxAttempts: Int
+    /// Customers an earlier chunk could not lock (another session held them), to try again.
+    public var deferredCustomers: [Code]
 
     static let selectSQL = """
         SELECT id, company_id, mode, customer_accounts, customer_groups, debit_handling, summarize,
                posting_date, approves_job_id, state, cancel_requested, checkpoint_customer,
-               customers_total, customers_done, result::text, attempts, max_attempts
+               customers_total, customers_done, result::text, attempts, max_attempts, deferred_customers
           FROM reimbursement_job
         """
 
@@ -41,12 +43,13 @@ public struct StoredJob: Sendable {
         approvesJobID = try row.decode(Int64?.self, at: 8)
         state = try row.decode(at: 9)
         cancelRequested = try row.decode(at: 10)
-        checkpointCustomer = try row.decode(String?.self, at: 11)
+        checkpointCustomer = try row.decode(Code?.self, at: 11)
         customersTotal = try row.decode(Int?.self, at: 12)
         customersDone = try row.decode(at: 13)
         result = try row.decode(String?.self, at: 14)
         attempts = try row.decode(at: 15)
         maxAttempts = try row.decode(at: 16)
+        deferredCustomers = try row.decode([Code].self, at: 17)
     }
 
     /// Reads one job; nil when no such job exists.

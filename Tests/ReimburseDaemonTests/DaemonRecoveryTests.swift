@@ -252,17 +252,30 @@ extension DaemonTests {
             #expect(attempts.count == 2 && attempts.first?.outcome == "lost")
         }
 
-        /// Holds row locks on every customer of `company` from another session while a job of it
-        /// runs, until `done` says the daemon reacted; returns what was seen at that moment.
-        private func whileCustomersLocked(
+        /// Makes every posting of `company` fail with a transient error (a serialization failure
+        /// raised by a trigger) while a job of it runs, until `done` says the daemon reacted;
+        /// returns what was seen at that moment. (A lock wait was the transient error here once:
+        /// it no longer uses an attempt, see DaemonLockTests.)
+        private func whileTransientlyFailing(
             _ database: TestDatabase, company: String, maxAttempts: Int,
             until done: @escaping @Sendable (JobRow) -> Bool
         ) async throws -> (job: Int64, seen: JobRow, runAtInMs: Double, outcomes: [String]) {
-            let conninfo = database.conninfo
-            return try await database.withNewConnection { locker in
-                let watcher = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse-tests")
-                try locker.execute("BEGIN")
-                try locker.execute("SELECT count(*) FROM (SELECT 1 FROM customer WHERE company_id = $1 FOR UPDATE) x", company)
+            try await database.withConnection { connection in
+                try connection.executeScript("""
+                    CREATE TABLE failing_company (company_id text PRIMARY KEY);
+                    CREATE FUNCTION fail_transiently() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF EXISTS (SELECT 1 FROM failing_company f WHERE f.company_id = NEW.company_id) THEN
+                            RAISE EXCEPTION 'simulated serialization failure' USING ERRCODE = '40001';
+                        END IF;
+                        RETURN NEW;
+                    END $$;
+                    CREATE TRIGGER fail_transiently BEFORE INSERT ON reimbursement
+                        FOR EACH ROW EXECUTE FUNCTION fail_transiently();
+                    """)
+                try connection.execute("INSERT INTO failing_company VALUES ($1)", company)
+            }
+            return try await database.withNewConnection { watcher in
                 let job = try insertJob(company, maxAttempts: maxAttempts, on: watcher)
                 let deadline = ContinuousClock.now + .seconds(20)
                 var seen = try JobRow.load(job, on: watcher)
@@ -275,30 +288,30 @@ extension DaemonTests {
                 let outcomes = try watcher.query(
                     "SELECT coalesce(outcome, '-') FROM reimbursement_job_attempt WHERE job_id = $1 ORDER BY attempt", job
                 ) { try $0.decode(String.self, at: 0) }
-                try locker.execute("COMMIT")
+                try watcher.execute("DELETE FROM failing_company WHERE company_id = $1", company)
                 return (job, seen, runAtInMs, outcomes)
             }
         }
 
-        /// A transient error (a chunk's lock wait times out) sends the job back to the queue
-        /// with a backoff and an attempt marked retry; the next attempt succeeds.
+        /// A transient error (a serialization failure) sends the job back to the queue with a
+        /// backoff and an attempt marked retry; the next attempt succeeds.
         @Test func transientErrorIsRetriedWithBackoff() async throws {
             let database = try await TestServer.database()
             try await database.withConnection { try BulkLedger.company("RETRY", customers: 25, on: $0) }
             let daemon = Daemon.start(database.conninfo, instance: "retry", workers: 1, chunkSize: 10)
-            let observed = try await whileCustomersLocked(database, company: "RETRY", maxAttempts: 5) { row in
+            let observed = try await whileTransientlyFailing(database, company: "RETRY", maxAttempts: 5) { row in
                 row.state != "running" && row.attempts >= 1
             }
             let row = try await database.waitForJob(observed.job, in: ["succeeded", "failed"], timeout: .seconds(20))
             try await daemon.stop()
             let attempts = try await database.attempts(observed.job)
-            print("retry: after the lock timeout the job was \(observed.seen.state), due again in "
+            print("retry: after the transient error the job was \(observed.seen.state), due again in "
                   + String(format: "%.0f", observed.runAtInMs) + " ms, attempts "
                   + attempts.map { "\($0.attempt):\($0.outcome ?? "-")(\($0.error ?? ""))" }.joined(separator: ", "))
             #expect(observed.seen.state == "queued")
             #expect(observed.runAtInMs > 0, "a retry waits out a backoff")
             #expect(observed.outcomes == ["retry"])
-            #expect(observed.seen.lastError?.contains("lock timeout") == true, "\(observed.seen)")
+            #expect(observed.seen.lastError?.contains("simulated serialization failure") == true, "\(observed.seen)")
             #expect(row.state == "succeeded")
             #expect(row.attempts == 2)
             #expect(attempts.map(\.outcome) == ["retry", "succeeded"])
@@ -311,7 +324,7 @@ extension DaemonTests {
             let database = try await TestServer.database()
             try await database.withConnection { try BulkLedger.company("ONCE", customers: 25, on: $0) }
             let daemon = Daemon.start(database.conninfo, instance: "once", workers: 1, chunkSize: 10)
-            let observed = try await whileCustomersLocked(database, company: "ONCE", maxAttempts: 1) { row in
+            let observed = try await whileTransientlyFailing(database, company: "ONCE", maxAttempts: 1) { row in
                 row.state != "running" && row.attempts >= 1
             }
             // Nothing more happens to it once the lock is gone.

@@ -204,6 +204,26 @@ private let corruptions: [Corruption] = [
             UPDATE reimbursement SET job_id = (SELECT max(job_id) FROM reimbursement WHERE company_id = 'USMF')
              WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM reimbursement WHERE company_id = 'USMF')
             """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "a selected customer under no outcome",
+        statements: ["""
+            UPDATE reimbursement_job
+               SET result = jsonb_set(result, '{customers,selected}', to_jsonb((result -> 'customers' ->> 'selected')::int + 1)),
+                   customers_done = customers_done + 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "customers done differ from selected",
+        statements: ["""
+            UPDATE reimbursement_job SET customers_done = customers_done - 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "job_accounts_for_selected", what: "customers passed over (fewer accounted for than counted at the start)",
+        statements: ["""
+            UPDATE reimbursement_job SET customers_total = customers_total + 3
+             WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
 ]
 
 @Suite("LedgerVerifier")

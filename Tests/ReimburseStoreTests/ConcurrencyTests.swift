@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 import ReimburseEngine
-import ReimburseStore
+@testable import ReimburseStore
 import ReimburseTestSupport
 import Synchronization
 import Testing
@@ -10,40 +10,101 @@ import Testing
 /// half-way, and a chunk does not wait forever on someone else's lock.
 @Suite("Concurrency")
 struct ConcurrencyTests {
-    /// The chunk's customer lock (the loader's `FOR UPDATE OF c`, taken by session A) makes a
-    /// payment insert for that customer wait (session B gives up after its lock_timeout),
-    /// while customers outside the chunk are not blocked.
-    @Test func aLockedCustomerBlocksNewTransactions() async throws {
+    /// The chunk's locks (the loader's own statements, taken by session A) keep a customer and
+    /// its open transactions fixed while the chunk decides, but do not stop the ERP from
+    /// inserting a new transaction for that customer: its foreign key check takes FOR KEY SHARE,
+    /// which FOR NO KEY UPDATE does not conflict with (with FOR UPDATE it did, and an ERP
+    /// transaction that had settled something first became a deadlock victim). Customers outside
+    /// the chunk are not blocked at all.
+    @Test func theChunksLocksFixTheCustomerButLetNewTransactionsIn() async throws {
         let database = try await TestServer.database()
         try await database.withConnection { connection in
             try LedgerFixture.company("LOCK", on: connection)
             try LedgerFixture.customer("LOCK", "C1", on: connection)
             try LedgerFixture.customer("LOCK", "C2", on: connection)
             try LedgerFixture.transaction("LOCK", "C1", amount: "-10", on: connection)
+            try LedgerFixture.transaction("LOCK", "C2", amount: "-10", on: connection)
+            let job = try #require(try StoredJob.load(id: try LedgerFixture.job("LOCK", on: connection), on: connection))
             try connection.execute("BEGIN")
-            try connection.execute(
-                "SELECT account FROM customer c WHERE c.company_id = 'LOCK' AND c.account = 'C1' FOR UPDATE OF c")
+            let chunk = try ChunkLoader(connection: connection, job: job).lock(["C1"])
+            #expect(chunk.customers.map(\.account) == ["C1"] && chunk.deferred.isEmpty && chunk.gone.isEmpty)
         }
         let outcome = try await database.withNewConnection { other -> [String] in
             try other.execute("SET lock_timeout = '200ms'")
-            var seen: [String] = []
-            do {
-                try LedgerFixture.transaction("LOCK", "C1", amount: "-5", on: other)
-                seen.append("C1 inserted")
-            } catch let error as PostgresError {
-                seen.append("C1 \(error.sqlState ?? "?")")
+            func attempt(_ what: String, _ sql: String) -> String {
+                do {
+                    try other.execute(sql)
+                    return "\(what) done"
+                } catch let error as PostgresError {
+                    return "\(what) \(error.sqlState ?? "?")"
+                } catch {
+                    return "\(what) \(error)"
+                }
             }
-            // A customer outside the chunk is free.
-            try LedgerFixture.transaction("LOCK", "C2", amount: "-5", on: other)
-            seen.append("C2 inserted")
-            return seen
+            return [
+                attempt("C1 new payment", """
+                    INSERT INTO customer_transaction (company_id, customer_account, voucher, kind, currency, amount,
+                                                      amount_accounting, ledger_account)
+                    VALUES ('LOCK', 'C1', 'P-2', 'payment', 'USD', -5, -5, '1200')
+                    """),
+                attempt("C1 on hold", "UPDATE customer SET on_hold = true WHERE company_id = 'LOCK' AND account = 'C1'"),
+                attempt("C1 settled", """
+                    UPDATE customer_transaction SET settled_amount = -1, settled_amount_accounting = -1
+                     WHERE company_id = 'LOCK' AND customer_account = 'C1' AND voucher = 'V-C1'
+                    """),
+                attempt("C2 on hold", "UPDATE customer SET on_hold = true WHERE company_id = 'LOCK' AND account = 'C2'"),
+            ]
         }
-        #expect(outcome == ["C1 \(SQLState.lockNotAvailable)", "C2 inserted"])
+        #expect(outcome == [
+            "C1 new payment done", "C1 on hold \(SQLState.lockNotAvailable)", "C1 settled \(SQLState.lockNotAvailable)",
+            "C2 on hold done",
+        ])
         try await database.withConnection { connection in
             try connection.execute("COMMIT")
             #expect(try Store.count("SELECT count(*) FROM customer_transaction WHERE customer_account = 'C1'",
-                                    on: connection) == 1)
+                                    on: connection) == 2)
         }
+    }
+
+    /// A chunk locks exactly the keys it chose, and takes a row only under the key it was chosen
+    /// by: a customer renamed (committed) between the choice and the lock is reported gone, not
+    /// returned under its new account, and a customer another session holds is deferred.
+    @Test func aChunkLocksExactlyTheKeysItChose() async throws {
+        let database = try await TestServer.database()
+        let job = try await database.withConnection { connection in
+            try LedgerFixture.company("KEYS", on: connection)
+            for account in ["C1", "C2", "C3", "C4"] {
+                try LedgerFixture.customer("KEYS", account, on: connection)
+                try LedgerFixture.transaction("KEYS", account, amount: "-10", on: connection)
+            }
+            return try #require(try StoredJob.load(id: try LedgerFixture.job("KEYS", on: connection), on: connection))
+        }
+        let keys = try await database.withConnection { connection in
+            try ChunkLoader(connection: connection, job: job).nextKeys(after: nil, limit: 3)
+        }
+        #expect(keys == ["C1", "C2", "C3"])
+        try await database.withNewConnection { other -> Void in
+            try other.execute("""
+                WITH moved AS (
+                    UPDATE customer_transaction SET customer_account = 'Z2'
+                     WHERE company_id = 'KEYS' AND customer_account = 'C2' RETURNING 1)
+                UPDATE customer SET account = 'Z2' WHERE company_id = 'KEYS' AND account = 'C2'
+                """)
+        }
+        try await database.withConnection { connection in
+            try connection.execute("BEGIN")
+            try connection.execute("UPDATE customer SET name = 'busy' WHERE company_id = 'KEYS' AND account = 'C3'")
+        }
+        let chunk = try await database.withNewConnection { connection in
+            try connection.transaction { connection in
+                let chunk = try ChunkLoader(connection: connection, job: job).lock(keys)
+                return (chunk.customers.map(\.account), chunk.deferred, chunk.gone)
+            }
+        }
+        try await database.withConnection { connection -> Void in try connection.execute("COMMIT") }
+        #expect(chunk.0 == ["C1"])
+        #expect(chunk.1 == ["C3"], "held by another session: deferred")
+        #expect(chunk.2 == ["C2"], "renamed since it was chosen: gone under that key")
     }
 
     /// A job runs while another session keeps inserting payments for the same customers: each
@@ -104,9 +165,10 @@ struct ConcurrencyTests {
         }
     }
 
-    /// A chunk that cannot get its locks within the configured lock timeout gives up with
-    /// SQLSTATE 55P03 (which the daemon retries) and writes nothing; the job continues once
-    /// retried.
+    /// A chunk that cannot get a lock it must wait for (here the company's number sequence,
+    /// held by another session) within the configured lock timeout gives up with SQLSTATE
+    /// 55P03 and writes nothing; the job waits without using an attempt and continues later.
+    /// (Customers and their transactions are never waited for: see LockingTests.)
     @Test func aChunkGivesUpAfterItsLockTimeout() async throws {
         let database = try await TestServer.database()
         let job = try await database.withConnection { connection in
@@ -117,7 +179,7 @@ struct ConcurrencyTests {
             }
             return try LedgerFixture.job("WAIT", on: connection)
         }
-        // Another session settles part of C2's credit in a long transaction.
+        // Another session holds the company's vendor invoice numbers in a long transaction.
         let holder = DedicatedThread(name: "lock-holder")
         defer { holder.shutdown() }
         let release = Atomic<Bool>(false)
@@ -127,7 +189,8 @@ struct ConcurrencyTests {
         async let held: Void = holder.run {
             let other = try PostgresConnection(conninfo: conninfo, overrides: ["dbname": name])
             try other.execute("BEGIN")
-            try other.execute("UPDATE customer SET name = 'busy' WHERE company_id = 'WAIT' AND account = 'C2'")
+            try other.execute(
+                "UPDATE number_sequence SET next_value = next_value WHERE company_id = 'WAIT' AND name = 'vendor_invoice'")
             locked.store(true, ordering: .releasing)
             let deadline = Date().addingTimeInterval(5)
             while !release.load(ordering: .acquiring) && Date() < deadline { usleep(5000) }
@@ -144,13 +207,15 @@ struct ConcurrencyTests {
             release.store(true, ordering: .releasing)
             #expect(error?.sqlState == SQLState.lockNotAvailable)
             #expect(waited < 3, "waited \(waited) s for a 300 ms lock timeout")
-            // C1 was committed in its own chunk; C2's chunk left nothing.
-            #expect(try Store.rows("SELECT customer_account FROM reimbursement", on: connection) == ["C1"])
-            try JobStateStore.retryOrFail(lease, error: error?.description ?? "", backoff: .zero, on: connection)
+            // C1's chunk left nothing.
+            #expect(try Store.rows("SELECT customer_account FROM reimbursement", on: connection) == [])
+            try JobStateStore.waitForLock(lease, error: error?.description ?? "", backoff: LockWaitBackoff(), on: connection)
         }
         try await held
         try await database.withConnection { connection in
-            #expect(try Store.state(of: job, on: connection) == "queued")
+            #expect(try Store.rows(
+                "SELECT state, attempts, lock_waits, wait_reason LIKE 'waiting for a lock: %55P03%' FROM reimbursement_job WHERE id = $1",
+                job, on: connection) == ["queued|0|1|t"])
             try Store.run(job, on: connection)
             #expect(try Store.rows("SELECT customer_account FROM reimbursement ORDER BY 1", on: connection)
                 == ["C1", "C2", "C3"])
@@ -160,7 +225,8 @@ struct ConcurrencyTests {
     }
 
     /// The library entry point never leaves a job `running` behind the caller's back: a lock
-    /// timeout puts it back in the queue (a retry), data the database refuses fails it.
+    /// timeout puts it back in the queue (a wait, no attempt used), data the database refuses
+    /// fails it.
     @Test func theLibraryEntryPointLeavesNoJobRunning() async throws {
         let database = try await TestServer.database()
         let job = try await database.withConnection { connection in
@@ -170,9 +236,9 @@ struct ConcurrencyTests {
                 try LedgerFixture.transaction("LIB", account, amount: "-10", on: connection)
             }
             let job = try LedgerFixture.job("LIB", on: connection)
-            // Another session holds C2.
+            // Another session holds the vendor invoice numbers.
             try connection.execute("BEGIN")
-            try connection.execute("UPDATE customer SET name = 'busy' WHERE account = 'C2'")
+            try connection.execute("UPDATE number_sequence SET next_value = next_value WHERE name = 'vendor_invoice'")
             return job
         }
         let error = try await database.withNewConnection { other in
@@ -188,11 +254,11 @@ struct ConcurrencyTests {
             try connection.execute("COMMIT")
             #expect(try Store.rows(
                 "SELECT state, attempts, lease_token IS NULL, customers_done FROM reimbursement_job WHERE id = $1", job,
-                on: connection) == ["queued|1|t|1"])
+                on: connection) == ["queued|0|t|0"])
             #expect(try Store.rows(
                 "SELECT outcome, error LIKE '%55P03%' FROM reimbursement_job_attempt WHERE job_id = $1", job,
-                on: connection) == ["retry|t"])
-            // The next call resumes after C1 ...
+                on: connection) == ["waiting|t"])
+            // The next call runs it ...
             try Store.run(job, on: connection)
             #expect(try Store.rows("SELECT customer_account FROM reimbursement ORDER BY 1", on: connection) == ["C1", "C2"])
 

@@ -226,21 +226,50 @@ enum JobQueue {
     /// Queued jobs whose cancellation was asked for never start.
     static func cancelQueued(on connection: PostgresConnection) throws -> Int {
         try connection.execute("""
-            UPDATE reimbursement_job SET state = 'cancelled', finished_at = clock_timestamp()
+            UPDATE reimbursement_job SET state = 'cancelled', finished_at = clock_timestamp(), wait_reason = NULL
              WHERE state = 'queued' AND cancel_requested
             """).affectedRows
     }
 
-    /// Extends the leases of jobs this process is making progress on.
-    static func renewLeases(_ leases: [JobLease], duration: Duration, on connection: PostgresConnection) throws {
-        guard !leases.isEmpty else { return }
-        try connection.execute("""
-            UPDATE reimbursement_job j
-               SET lease_expires_at = now() + make_interval(secs => $3), heartbeat_at = now()
-              FROM unnest($1::bigint[], $2::uuid[]) AS l(id, token)
-             WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
-            """, leases.map(\.jobID), leases.map { $0.token.uuidString.lowercased() }, seconds(duration))
+    /// Extends the leases of the jobs this process holds and is still at work on: the worker
+    /// finished a chunk within `window`, or its session is running a statement now or ran one
+    /// within `window` (a chunk longer than a lease: a slow disk, a big customer, a trigger).
+    /// A worker whose thread hangs leaves its session idle, so its lease runs out.
+    ///
+    /// The chunk does not lock the job row until its last, fenced update, so this statement
+    /// does not wait behind a chunk; should it wait anyway (a commit in flight), it gives up
+    /// after a moment and the next beat tries again: the heartbeat never stalls.
+    /// Returns the jobs whose leases it renewed; nil when it gave up waiting for a row lock.
+    @discardableResult
+    static func renewLeases(
+        _ leases: [DaemonState.LiveLease], window: Duration, duration: Duration, on connection: PostgresConnection
+    ) throws -> Set<Int64>? {
+        guard !leases.isEmpty else { return [] }
+        do {
+            return try connection.transaction { connection in
+                try connection.execute("SELECT set_config('lock_timeout', '1s', true)")
+                let renewed = try connection.query(renewLeasesSQL,
+                    leases.map(\.lease.jobID), leases.map { $0.lease.token.uuidString.lowercased() },
+                    leases.map(\.session), leases.map(\.progressedRecently), seconds(duration), seconds(window)
+                ) { try $0.decode(Int64.self, at: 0) }
+                return Set(renewed)
+            }
+        } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
+            return nil
+        }
     }
+
+    static let renewLeasesSQL = """
+        UPDATE reimbursement_job j
+           SET lease_expires_at = now() + make_interval(secs => $5), heartbeat_at = now()
+          FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::bool[]) AS l(id, token, session, progressed)
+         WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
+           AND (l.progressed OR EXISTS (
+                SELECT 1 FROM pg_stat_activity a
+                 WHERE a.pid = l.session
+                   AND (a.state = 'active' OR a.state_change > now() - make_interval(secs => $6))))
+        RETURNING j.id
+        """
 
     /// Nothing running and nothing due within a minute: an `--exit-when-idle` daemon may stop.
     /// Jobs waiting out a short retry backoff still count as work.

@@ -8,7 +8,7 @@ final class DaemonState: Sendable {
     private struct Shared {
         var stopping = false
         var idleExit = false
-        var inHand: [Int: (lease: JobLease, lastProgress: ContinuousClock.Instant)] = [:]
+        var inHand: [Int: HeldJob] = [:]
         var wakeGeneration = 0
         var jobsFinished = 0
     }
@@ -56,8 +56,24 @@ final class DaemonState: Sendable {
         condition.unlock()
     }
 
-    func took(_ lease: JobLease, worker: Int) {
-        shared.withLock { $0.inHand[worker] = (lease, .now) }
+    /// A job a worker holds: its lease, the worker's database session (backend pid) and when
+    /// it last finished a chunk.
+    struct HeldJob: Sendable {
+        var lease: JobLease
+        var session: Int32
+        var lastProgress: ContinuousClock.Instant
+    }
+
+    /// What the heartbeat renews: a lease, the session working on it, and whether the worker
+    /// finished a chunk within the window (else only a busy session keeps the lease).
+    struct LiveLease: Sendable {
+        var lease: JobLease
+        var session: Int32
+        var progressedRecently: Bool
+    }
+
+    func took(_ lease: JobLease, worker: Int, session: Int32) {
+        shared.withLock { $0.inHand[worker] = HeldJob(lease: lease, session: session, lastProgress: .now) }
     }
 
     func progressed(worker: Int) {
@@ -71,12 +87,16 @@ final class DaemonState: Sendable {
         }
     }
 
-    /// Leases whose workers showed progress within `window`: a hung worker's lease is not
-    /// renewed, so it expires and another worker takes the job over.
-    func liveLeases(window: Duration) -> [JobLease] {
+    /// Every lease in hand, with whether its worker finished a chunk within `window`. A chunk
+    /// may take longer than a lease: the heartbeat then asks the database whether the worker's
+    /// session is still at work (``JobQueue/renewLeases(_:window:duration:on:)``); a hung
+    /// worker's lease is not renewed, so it expires and another worker takes the job over.
+    func liveLeases(window: Duration) -> [LiveLease] {
         let now = ContinuousClock.now
         return shared.withLock { state in
-            state.inHand.values.filter { now - $0.lastProgress < window }.map(\.lease)
+            state.inHand.values.map {
+                LiveLease(lease: $0.lease, session: $0.session, progressedRecently: now - $0.lastProgress < window)
+            }
         }
     }
 

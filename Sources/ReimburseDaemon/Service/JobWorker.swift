@@ -72,10 +72,11 @@ struct JobWorker: Sendable {
         try connection.execute("SELECT set_config('idle_in_transaction_session_timeout', '60s', false)")
     }
 
-    /// How long a chunk may wait for a row lock before it gives up with a transient error.
-    /// A waiting chunk shows no progress and its lease is not renewed, so the wait must end
-    /// well before the lease does: otherwise the job is taken for abandoned while its worker
-    /// merely waits. A third of the lease, between 100 ms and 10 s.
+    /// How long a chunk may wait for a lock it cannot skip (a vendor row, a number sequence)
+    /// before it rolls back and the job waits in the queue without using an attempt
+    /// (customers and their transactions are never waited for: they are deferred). A third of
+    /// the lease, between 100 ms and 10 s: a worker should not sit on a lock for long while
+    /// other companies' jobs wait for a worker.
     static func lockTimeout(forLease lease: Duration) -> Duration {
         min(.seconds(10), max(.milliseconds(100), lease / 3))
     }
@@ -86,7 +87,7 @@ struct JobWorker: Sendable {
         logger[metadataKey: .company] = "\(lease.companyID)"
         logger[metadataKey: .worker] = "\(index)"
         let started = ContinuousClock.now
-        state.took(lease, worker: index)
+        state.took(lease, worker: index, session: connection.backendPID)
         Counter(label: "reimburse_jobs_claimed_total").increment()
         // The job's advisory lock belongs to this session. After a reconnect the new session
         // does not hold it (the old one took it along): unlocking there would only warn.
@@ -128,6 +129,11 @@ struct JobWorker: Sendable {
                 try JobStateStore.release(lease, on: connection)
                 handedBack = true
                 logger.info("job released for a graceful stop", metadata: summary(tally, elapsed: elapsed))
+            case .waiting(let tally, let locked):
+                // Already back in the queue (the chunk's commit did it), with a backoff.
+                var metadata = summary(tally, elapsed: elapsed)
+                metadata["locked_customers"] = "\(locked)"
+                logger.info("job waits for customers another session holds; back in the queue", metadata: metadata)
             }
         } catch let failure as JobFailure {
             fail(lease, message: failure.description, connection: connection, logger: logger)
@@ -162,6 +168,15 @@ struct JobWorker: Sendable {
             if !connection.isConnected {
                 try connection.reconnect()
                 try Self.prepareSession(connection)
+            }
+            // Another session holds rows the job needs: that says nothing about the job or the
+            // database's health, so it waits and backs off without using an attempt.
+            if error.isLockWait {
+                logger.info(
+                    "job waits for a lock another session holds; back in the queue",
+                    metadata: [LogMetadataKey.error.rawValue: "\(error)"])
+                try JobStateStore.waitForLock(lease, error: error.description, backoff: LockWaitBackoff(), on: connection)
+                return
             }
             // The last attempt: the job fails for good, and its attempt is recorded as failed,
             // not as a retry that will never come.

@@ -63,9 +63,15 @@ struct QueueSupervisor: Sendable {
                 guard let connection else { continue }
                 let now = ContinuousClock.now
                 if now >= nextRenewal {
-                    try JobQueue.renewLeases(
-                        state.liveLeases(window: configuration.leaseDuration),
-                        duration: configuration.leaseDuration, on: connection)
+                    let leases = state.liveLeases(window: configuration.leaseDuration)
+                    let renewed = try JobQueue.renewLeases(
+                        leases, window: configuration.leaseDuration, duration: configuration.leaseDuration, on: connection)
+                    for held in leases where renewed?.contains(held.lease.jobID) != true {
+                        logger.debug(
+                            renewed == nil ? "lease not renewed this time: the job row is locked" :
+                                "lease not renewed: the worker shows no progress and its session no activity",
+                            metadata: [LogMetadataKey.job.rawValue: "\(held.lease.jobID)", "session": "\(held.session)"])
+                    }
                     nextRenewal = now + renewalInterval
                 }
                 if now >= nextHousekeeping {

@@ -9,15 +9,19 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
         discussion: """
             One line per company you can see: jobs queued and runnable now, jobs scheduled \
             for later (a future run_at, or a retry backing off), the running job with its \
-            progress, how long the oldest runnable job has waited, and jobs failed in the \
-            last 24 hours (their last_error is in job_overview).
+            progress, how long the oldest runnable job has waited, jobs failed in the \
+            last 24 hours (their last_error is in job_overview), and why a job waits for \
+            other sessions: customers whose rows another session holds are deferred and \
+            tried again after the others; when only they are left the job goes back to \
+            the queue with a backoff (up to 5 minutes), without using an attempt, until \
+            they are free or the job is cancelled.
 
             Example:
               reimburse status
-              company  queued  scheduled  running          oldest waiting  failed 24h
-              -------  ------  ---------  ---------------  --------------  ----------
-              DEMF          0          0  job 12 512/1000               -           0
-              USMF          2          1  -                         4m03s           1
+              company  queued  scheduled  running          oldest waiting  failed 24h  why waiting
+              -------  ------  ---------  ---------------  --------------  ----------  -----------
+              DEMF          0          0  job 12 512/1000               -           0  -
+              USMF          1          1  -                         4m03s           1  job 9 waiting for locked customers: 1 (C-7), next try in 8s
             """
     )
 
@@ -31,12 +35,12 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
             return
         }
         var table = TextTable(
-            headers: ["company", "queued", "scheduled", "running", "oldest waiting", "failed 24h"],
-            rightAligned: [false, true, true, false, true, true])
+            headers: ["company", "queued", "scheduled", "running", "oldest waiting", "failed 24h", "why waiting"],
+            rightAligned: [false, true, true, false, true, true, false])
         for row in rows {
             table.append([
                 row.company, String(row.queued), String(row.scheduled), row.runningText,
-                row.oldestWaitingSeconds.map(DurationText.short) ?? "-", String(row.failedLastDay),
+                row.oldestWaitingSeconds.map(DurationText.short) ?? "-", String(row.failedLastDay), row.waitingText,
             ])
         }
         print(table.render())
