@@ -186,6 +186,10 @@ enum UnusableValueCatalog {
         "reimbursement_job.checkpoint_customer": "daemon-internal checkpoint (a customer account it read)",
         "reimbursement_job.updated_at": "set by the reimbursement_job_touch trigger",
         "reimbursement_job.requested_by": "set by the database (the inserting login), not by the inserter",
+        "reimbursement_job.deferred_customers": "daemon-internal: customers the chunk could not lock yet (sql/0011)",
+        "reimbursement_job.lock_waits": "daemon-internal counter of lock waits, drives the backoff (sql/0011)",
+        "reimbursement_job.customers_gone": "daemon-owned progress counter (sql/0011)",
+        "reimbursement_job.wait_reason": "daemon-owned message (sql/0011)",
     ]
 
     /// How each integer column of the user tables is judged. A new integer column fails the
