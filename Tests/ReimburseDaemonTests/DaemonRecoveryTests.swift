@@ -373,7 +373,7 @@ extension DaemonTests {
             try await eventually("the second daemon is connected") {
                 try await database.value(Int.self, """
                     SELECT count(*)::int FROM pg_stat_activity
-                     WHERE datname = current_database() AND application_name = 'reimburse-listener'
+                     WHERE datname = current_database() AND application_name LIKE 'reimburse-listener #%'
                     """) == 2
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -424,7 +424,7 @@ extension DaemonTests {
                     SELECT count(*)::int FROM (
                         SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                          WHERE datname = current_database()
-                           AND (application_name LIKE 'reimburse-worker-%' OR application_name = 'reimburse-listener')
+                           AND (application_name LIKE 'reimburse-worker-%' OR application_name LIKE 'reimburse-listener #%')
                          ORDER BY random() LIMIT 1) k
                     """) ?? 0
             }
