@@ -16,8 +16,8 @@ enum PoolerProbe {
 
     /// True when `first` (an open connection) goes through a transaction pooler. Opens one more
     /// connection with the same settings for the time of the probe.
-    static func isTransactionPooled(_ first: PostgresConnection, configuration: DaemonConfiguration) throws -> Bool {
-        let second = try PostgresConnection(conninfo: configuration.conninfo, applicationName: "reimburse-pooler-probe")
+    static func isTransactionPooled(_ first: PostgresConnection, conninfo: String?) throws -> Bool {
+        let second = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse-pooler-probe")
         var seenByFirst = Set<Int32>()
         var seenBySecond = Set<Int32>()
         let sql = "SELECT pg_catalog.pg_backend_pid()"
@@ -26,6 +26,17 @@ enum PoolerProbe {
             if let pid = try second.queryValue(Int32.self, sql) { seenBySecond.insert(pid) }
         }
         return seenByFirst.count > 1 || seenBySecond.count > 1 || !seenByFirst.isDisjoint(with: seenBySecond)
+    }
+}
+
+/// The check `serve` makes before it starts (the daemon makes it again at its first connection,
+/// for a database that was down at start).
+public enum DaemonConnectionCheck {
+    /// Throws ``DaemonConnectionError`` when `conninfo` leads through a transaction pooler, and
+    /// the connection error when the database cannot be reached.
+    public static func requireSessionPerConnection(conninfo: String?) throws {
+        let first = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse serve")
+        if try PoolerProbe.isTransactionPooled(first, conninfo: conninfo) { throw DaemonConnectionError.transactionPooler }
     }
 }
 

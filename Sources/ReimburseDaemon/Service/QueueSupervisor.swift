@@ -49,7 +49,7 @@ struct QueueSupervisor: Sendable {
                 if connection == nil || connection?.isConnected == false {
                     let fresh = try DaemonSession.open(configuration, name: "reimburse-listener")
                     if !state.isConnectionChecked {
-                        if try PoolerProbe.isTransactionPooled(fresh, configuration: configuration) {
+                        if try PoolerProbe.isTransactionPooled(fresh, conninfo: configuration.conninfo) {
                             state.stop(because: .transactionPooler)
                             break
                         }

@@ -84,7 +84,10 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         defer { probe.shutdown() }
         let conninfo = configuration.conninfo
         do {
-            try await probe.run { _ = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse serve") }
+            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo) }
+        } catch let error as DaemonConnectionError {
+            // A transaction pooler in front: refused before the daemon starts, in one line.
+            throw CommandFailure(error.description, exitCode: .configuration)
         } catch {
             if configuration.exitWhenIdle { throw error }
             let report = ErrorReport(error, secrets: global.secrets)
