@@ -120,7 +120,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "ReimburseCLITests",
-        dependencies: ["Postgres", "ReimburseTestSupport"],
+        dependencies: ["Postgres", "LocalPostgres", "ReimburseTestSupport"],
         swiftSettings: strictSwift
     ),
 ]

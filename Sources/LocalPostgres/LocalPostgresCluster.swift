@@ -13,8 +13,8 @@ public final class LocalPostgresCluster: Sendable {
     /// The socket folder, which libpq takes as `host`.
     public let socketDirectory: String
     public let superuser = "postgres"
-    private let runAsUser: String?
-    private let dataDirectory: String
+    let runAsUser: String?
+    let dataDirectory: String
     public let logFile: String
 
     /// Settings for the server's command line.
@@ -59,7 +59,7 @@ public final class LocalPostgresCluster: Sendable {
         return cluster
     }
 
-    private init(directory: String, binDirectory: String, runAsUser: String?) {
+    init(directory: String, binDirectory: String, runAsUser: String?) {
         self.directory = directory
         self.binDirectory = binDirectory
         self.runAsUser = runAsUser
@@ -91,7 +91,7 @@ public final class LocalPostgresCluster: Sendable {
         ])
     }
 
-    private func startServer(settings: Settings) throws {
+    func startServer(settings: Settings) throws {
         var options = "-c listen_addresses='' -k \(socketDirectory) -p 5432"
         for (name, value) in settings.parameters.sorted(by: { $0.key < $1.key }) {
             options += " -c \(name)=\(value)"
@@ -120,7 +120,7 @@ public final class LocalPostgresCluster: Sendable {
         remove()
     }
 
-    private func remove() {
+    func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -130,7 +130,7 @@ public final class LocalPostgresCluster: Sendable {
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
-    private func runAsServerUser(_ tool: String, _ arguments: [String]) throws {
+    func runAsServerUser(_ tool: String, _ arguments: [String]) throws {
         let executable = "\(binDirectory)/\(tool)"
         if let runAsUser {
             try runChecked("/usr/sbin/runuser", ["-u", runAsUser, "--", executable] + arguments)
@@ -139,7 +139,7 @@ public final class LocalPostgresCluster: Sendable {
         }
     }
 
-    private static func findBinDirectory() throws -> String {
+    static func findBinDirectory() throws -> String {
         let fileManager = FileManager.default
         if let configured = ProcessInfo.processInfo.environment["PG_BINDIR"], !configured.isEmpty {
             return configured

@@ -28,7 +28,7 @@ extension DaemonTests {
                   + "STOPPING at \(stopping ?? -1) of \(all.count)")
             #expect(ready != nil && firstStatus != nil && ready! < firstStatus!, "READY=1 comes once the daemon listens")
             #expect(watchdogs >= 3)
-            #expect(stopping != nil && stopping! >= all.count - 2, "STOPPING=1 comes last (with a timeout extension)")
+            #expect(stopping != nil && stopping! >= all.count - 2, "STOPPING=1 comes last (with a timeout extension): \(all.suffix(6))")
         }
 
         /// The database is unreachable: no READY, but the watchdog keeps beating while the daemon

@@ -25,7 +25,7 @@ extension DaemonTests {
             try await eventually("the daemon's connections are up") {
                 try await database.value(Int.self, """
                     SELECT count(*)::int FROM pg_stat_activity
-                     WHERE datname = current_database() AND (application_name = 'reimburse-listener' OR application_name LIKE 'reimburse-worker-%')
+                     WHERE datname = current_database() AND (application_name LIKE 'reimburse-listener #%' OR application_name LIKE 'reimburse-worker-%')
                     """) == 3
             }
             try await Task.sleep(for: .milliseconds(500))
@@ -344,7 +344,7 @@ extension DaemonTests {
             try await eventually("every connection of the daemon is closed", timeout: .seconds(5)) {
                 try await database.value(Int.self, """
                     SELECT count(*)::int FROM pg_stat_activity
-                     WHERE datname = current_database() AND (application_name = 'reimburse-listener' OR application_name LIKE 'reimburse-worker-%')
+                     WHERE datname = current_database() AND (application_name LIKE 'reimburse-listener #%' OR application_name LIKE 'reimburse-worker-%')
                     """) == 0
             }
         }

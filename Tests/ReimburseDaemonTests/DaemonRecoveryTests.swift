@@ -26,9 +26,7 @@ extension DaemonTests {
                 let row = try connection.execute("""
                     SELECT pg_terminate_backend(a.pid), clock_timestamp()::text, j.customers_done, a.application_name
                       FROM reimbursement_job j
-                      JOIN pg_stat_activity a
-                        ON a.datname = current_database()
-                       AND a.application_name = 'reimburse-worker-' || split_part(j.lease_owner, ':w', 2)
+                      JOIN pg_stat_activity a ON a.pid = j.holder_pid
                      WHERE j.id = $1 AND j.state = 'running'
                     """, job)
                 return (killed: try row.first?.decode(Bool.self, at: 0) ?? false,
@@ -60,10 +58,10 @@ extension DaemonTests {
         }
 
         /// A worker process that dies (its session ends) while it holds a job: the supervisor's
-        /// advisory-lock check sees the holder gone and puts the job back within 5 seconds,
+        /// check of the recorded holder session sees the holder gone and puts the job back within 5 seconds,
         /// although its lease still has a minute to run. While the holder lives, the job is left
         /// alone.
-        @Test func deadHolderIsRescuedByTheAdvisoryLockCheck() async throws {
+        @Test func deadHolderIsRescuedByTheHolderSessionCheck() async throws {
             let database = try await TestServer.database()
             try await database.withConnection { try BulkLedger.company("DEAD", customers: 300, on: $0) }
             let holderMayDie = Atomic<Bool>(false)
@@ -111,7 +109,7 @@ extension DaemonTests {
             try await daemon.stop()
             let attempts = try await database.attempts(job)
             let check = try await database.withConnection { try BulkLedger.check("DEAD", on: $0) }
-            print("dead holder: rescued by the advisory-lock check after " + String(format: "%.0f", rescueMs)
+            print("dead holder: rescued by the holder-session check after " + String(format: "%.0f", rescueMs)
                   + " ms; attempts " + attempts.map { "\($0.attempt):\($0.outcome ?? "-")(\($0.error ?? ""))" }
                 .joined(separator: ", "))
             #expect(rescueMs < 5000)
@@ -121,7 +119,7 @@ extension DaemonTests {
             #expect(check.reimbursements == 300)
         }
 
-        /// A hung holder: its session lives on (and holds the job's advisory lock) but it stopped
+        /// A hung holder: its session lives on (the recorded holder session) but it stopped
         /// renewing its lease. Once the lease has expired the daemon ends that session and takes
         /// the job over; the hung worker, if it ever wakes up, can post nothing.
         @Test func hungHolderIsEndedAndItsJobTakenOver() async throws {
@@ -388,7 +386,7 @@ extension DaemonTests {
             try await eventually("the second daemon is connected") {
                 try await database.value(Int.self, """
                     SELECT count(*)::int FROM pg_stat_activity
-                     WHERE datname = current_database() AND application_name = 'reimburse-listener'
+                     WHERE datname = current_database() AND application_name LIKE 'reimburse-listener #%'
                     """) == 2
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -439,7 +437,7 @@ extension DaemonTests {
                     SELECT count(*)::int FROM (
                         SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                          WHERE datname = current_database()
-                           AND (application_name LIKE 'reimburse-worker-%' OR application_name = 'reimburse-listener')
+                           AND (application_name LIKE 'reimburse-worker-%' OR application_name LIKE 'reimburse-listener #%')
                          ORDER BY random() LIMIT 1) k
                     """) ?? 0
             }

@@ -190,6 +190,10 @@ enum UnusableValueCatalog {
         "reimbursement_job.lock_waits": "daemon-internal counter of lock waits, drives the backoff (sql/0011)",
         "reimbursement_job.customers_gone": "daemon-owned progress counter (sql/0011)",
         "reimbursement_job.wait_reason": "daemon-owned message (sql/0011)",
+        "reimbursement_job.holder_pid": "daemon-internal: the holding session's pid (sql/0012)",
+        "reimbursement_job.holder_role": "daemon-internal: the holding session's login (sql/0012)",
+        "reimbursement_job.holder_session": "daemon-internal: the holding session's application_name (sql/0012)",
+        "reimbursement_job.holder_backend_start": "daemon-internal: the holding session's start (sql/0012)",
     ]
 
     /// How each integer column of the user tables is judged. A new integer column fails the

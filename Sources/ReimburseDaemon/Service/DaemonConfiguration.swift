@@ -15,6 +15,12 @@ public struct DaemonConfiguration: Sendable {
     public var pollInterval: Duration
     /// A name for this process in leases and attempt records.
     public var instanceName: String
+    /// The schema holding Reimburse's tables (where `reimburse migrate` put them). The daemon's
+    /// sessions search only `pg_catalog` and this schema, whatever `search_path` the login has.
+    public var schema: String
+    /// How often the daemon tries again, and says so in one log line, while the database
+    /// cannot take its writes (read-only, a standby, at its connection limit).
+    public var conditionRetryInterval: Duration
 
     public init(conninfo: String?, workers: Int = 2, exitWhenIdle: Bool = false) {
         self.conninfo = conninfo
@@ -24,6 +30,8 @@ public struct DaemonConfiguration: Sendable {
         self.leaseDuration = .seconds(30)
         self.pollInterval = .seconds(2)
         self.instanceName = DaemonConfiguration.defaultInstanceName()
+        self.schema = "public"
+        self.conditionRetryInterval = .seconds(5)
     }
 
     /// The settings within what the loops can live with (the fields are public and set one by
@@ -35,6 +43,8 @@ public struct DaemonConfiguration: Sendable {
         copy.chunkSize = max(1, chunkSize)
         copy.pollInterval = max(.milliseconds(10), pollInterval)
         copy.leaseDuration = max(.seconds(1), leaseDuration)
+        copy.conditionRetryInterval = max(.milliseconds(50), conditionRetryInterval)
+        if copy.schema.isEmpty { copy.schema = "public" }
         return copy
     }
 

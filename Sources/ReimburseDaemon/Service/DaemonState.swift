@@ -11,10 +11,34 @@ final class DaemonState: Sendable {
         var inHand: [Int: HeldJob] = [:]
         var wakeGeneration = 0
         var jobsFinished = 0
+        var connectionChecked = false
+        var fatalError: DaemonConnectionError?
     }
 
     private let shared = Mutex(Shared())
     private let condition = NSCondition()
+    /// Database conditions (read-only, connection limit, ...) reported once per retry interval.
+    let conditions = DatabaseConditionLog()
+
+    /// True once the listener checked that the connection is not a transaction pooler: workers
+    /// claim nothing before.
+    var isConnectionChecked: Bool { shared.withLock { $0.connectionChecked } }
+
+    func connectionChecked() {
+        shared.withLock { $0.connectionChecked = true }
+        wakeAll()
+    }
+
+    /// The daemon cannot work through its connection: everything stops, and `run()` throws this.
+    func stop(because error: DaemonConnectionError) {
+        shared.withLock {
+            $0.fatalError = error
+            $0.stopping = true
+        }
+        wakeAll()
+    }
+
+    var fatalError: DaemonConnectionError? { shared.withLock { $0.fatalError } }
 
     /// True once a graceful stop was asked for (or the idle exit decided).
     var isStopping: Bool { shared.withLock { $0.stopping } }

@@ -23,10 +23,17 @@ struct JobWorker: Sendable {
             // Read before looking for work: a notification that arrives while this worker
             // claims (and finds nothing) must still wake it, not wait for the next poll.
             let generation = state.wakeGeneration
+            // Nothing is claimed before the listener has checked the connection (no
+            // transaction pooler in between).
+            guard state.isConnectionChecked else {
+                state.waitForWork(after: generation, timeout: .milliseconds(250))
+                continue
+            }
             do {
                 if connection == nil || connection?.isConnected == false {
                     connection = try connect()
                     reconnectDelay = .milliseconds(250)
+                    state.conditions.clear(logger: logger)
                 }
                 guard let connection else { continue }
                 if let lease = try JobQueue.claim(
@@ -46,6 +53,14 @@ struct JobWorker: Sendable {
                 }
                 state.waitForWork(after: generation, timeout: wait)
             } catch {
+                if let condition = DatabaseCondition(error) {
+                    // Replaced, not reused: a session that saw read-only keeps its settings.
+                    connection = nil
+                    state.conditions.report(
+                        condition, error: error, interval: configuration.conditionRetryInterval, logger: logger)
+                    state.waitForWork(after: state.wakeGeneration, timeout: configuration.conditionRetryInterval)
+                    continue
+                }
                 logger.warning(
                     "database unavailable, retrying",
                     metadata: [LogMetadataKey.worker.rawValue: "\(index)", LogMetadataKey.error.rawValue: "\(error)",
@@ -59,18 +74,10 @@ struct JobWorker: Sendable {
     }
 
     private func connect() throws -> PostgresConnection {
-        let connection = try PostgresConnection(
-            conninfo: configuration.conninfo, applicationName: "reimburse-worker-\(index)")
-        try Self.prepareSession(connection)
-        return connection
+        try DaemonSession.open(configuration, name: sessionName)
     }
 
-    /// Session settings, again after every reconnect (a reset session has lost them).
-    static func prepareSession(_ connection: PostgresConnection) throws {
-        // A session that idles inside a transaction holds back vacuum and locks: the server
-        // ends it rather than let a stuck worker hurt everyone.
-        try connection.execute("SELECT set_config('idle_in_transaction_session_timeout', '60s', false)")
-    }
+    var sessionName: String { "reimburse-worker-\(index)" }
 
     /// How long a chunk may wait for a lock it cannot skip (a vendor row, a number sequence)
     /// before it rolls back and the job waits in the queue without using an attempt
@@ -89,14 +96,8 @@ struct JobWorker: Sendable {
         let started = ContinuousClock.now
         state.took(lease, worker: index, session: connection.backendPID)
         Counter(label: "reimburse_jobs_claimed_total").increment()
-        // The job's advisory lock belongs to this session. After a reconnect the new session
-        // does not hold it (the old one took it along): unlocking there would only warn.
-        let session = connection.backendPID
         var handedBack = false
         defer {
-            if connection.isConnected && connection.backendPID == session {
-                JobQueue.unlock(jobID: lease.jobID, on: connection)
-            }
             // Other daemons learn of a job put back at once, not at their next poll.
             if handedBack { JobQueue.announceRequeued(on: connection) }
             state.released(worker: index)
@@ -139,6 +140,8 @@ struct JobWorker: Sendable {
             fail(lease, message: failure.description, connection: connection, logger: logger)
         } catch let lost as LeaseLost {
             logger.warning("\(lost.description); this worker's work on it was rolled back")
+        } catch let error as PostgresError where DatabaseCondition(error) != nil {
+            handBack(lease, after: error, logger: logger)
         } catch let error as PostgresError where error.isRetryable {
             retry(lease, error: error, attempt: attempt, maxAttempts: maxAttempts, connection: connection, logger: logger)
         } catch let error as PostgresError {
@@ -167,7 +170,7 @@ struct JobWorker: Sendable {
         do {
             if !connection.isConnected {
                 try connection.reconnect()
-                try Self.prepareSession(connection)
+                try DaemonSession.prepare(connection, configuration: configuration, name: sessionName)
             }
             // Another session holds rows the job needs: that says nothing about the job or the
             // database's health, so it waits and backs off without using an attempt.
@@ -191,7 +194,7 @@ struct JobWorker: Sendable {
                 metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
             try JobStateStore.retryOrFail(lease, error: error.description, backoff: delay, on: connection)
         } catch {
-            // The database is away: the lease runs out, or the advisory lock vanished with the
+            // The database is away: the lease runs out, or the holder session is gone with the
             // connection, and the job is rescued when the server is back.
             logger.warning("could not requeue the job now; it will be rescued", metadata: [LogMetadataKey.error.rawValue: "\(error)"])
         }

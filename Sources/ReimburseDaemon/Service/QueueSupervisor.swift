@@ -30,6 +30,7 @@ struct QueueSupervisor: Sendable {
         var nextWatchdog = ContinuousClock.now
         let renewalInterval = configuration.leaseDuration / 3
         let housekeepingInterval = min(configuration.pollInterval, .seconds(1))
+        var wakeUps = NotificationWakeUps()
         // The watchdog beats whatever the database does: the process is alive and waiting for
         // it, which the unit treats as the daemon's own business, not a reason to be killed.
         func beatWatchdog() {
@@ -46,11 +47,18 @@ struct QueueSupervisor: Sendable {
             beatWatchdog()
             do {
                 if connection == nil || connection?.isConnected == false {
-                    let fresh = try PostgresConnection(
-                        conninfo: configuration.conninfo, applicationName: "reimburse-listener")
+                    let fresh = try DaemonSession.open(configuration, name: "reimburse-listener")
+                    if !state.isConnectionChecked {
+                        if try PoolerProbe.isTransactionPooled(fresh, conninfo: configuration.conninfo) {
+                            state.stop(because: .transactionPooler)
+                            break
+                        }
+                        state.connectionChecked()
+                    }
                     try fresh.listen(Self.channel)
                     connection = fresh
                     reconnectDelay = .milliseconds(250)
+                    state.conditions.clear(logger: logger)
                     // Notifications sent while we were away are lost: look for work now.
                     state.wakeAll()
                     if !announcedReady {
@@ -78,18 +86,38 @@ struct QueueSupervisor: Sendable {
                     try housekeeping(on: connection)
                     nextHousekeeping = now + housekeepingInterval
                 }
-                // Short waits also keep a graceful stop prompt: this thread notices it only
-                // between waits.
-                let wait = min(nextHousekeeping, nextRenewal, nextWatchdog, .now + Self.longestWait) - ContinuousClock.now
-                if let notification = try connection.waitForNotification(timeout: max(wait, .milliseconds(1))) {
-                    if notification.payload == "cancel_requested" {
-                        _ = try JobQueue.cancelQueued(on: connection)
-                    }
-                    // Drain what else arrived, then wake the workers once.
-                    while try connection.nextNotification() != nil {}
+                if wakeUps.isDue {
+                    if wakeUps.cancelAsked { _ = try JobQueue.cancelQueued(on: connection) }
+                    wakeUps.fired()
                     state.wakeAll()
                 }
+                // Short waits also keep a graceful stop prompt: this thread notices it only
+                // between waits.
+                let wait = min(nextHousekeeping, nextRenewal, nextWatchdog, .now + Self.longestWait, wakeUps.dueAt)
+                    - ContinuousClock.now
+                if let notification = try connection.waitForNotification(timeout: max(wait, .milliseconds(1))) {
+                    // Any login may NOTIFY this channel: a notification only says "look at the
+                    // queue", whatever its payload, and a flood of them wakes the workers at most
+                    // once per spacing.
+                    wakeUps.arrived(notification.payload)
+                    while let next = try connection.nextNotification() { wakeUps.arrived(next.payload) }
+                }
             } catch {
+                if let condition = DatabaseCondition(error) {
+                    // A session that saw the condition keeps the settings that caused it (a
+                    // role's default_transaction_read_only sticks): replace it.
+                    connection = nil
+                    state.conditions.report(
+                        condition, error: error, interval: configuration.conditionRetryInterval, logger: logger)
+                    _ = notifier.status("waiting for the database: \(condition.rawValue)")
+                    let retryAt = ContinuousClock.now + configuration.conditionRetryInterval
+                    while !state.isStopping && ContinuousClock.now < retryAt {
+                        beatWatchdog()
+                        state.waitForWork(
+                            after: state.wakeGeneration, timeout: max(min(retryAt, nextWatchdog) - .now, .milliseconds(1)))
+                    }
+                    continue
+                }
                 logger.warning(
                     "listener lost the database, retrying",
                     metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(reconnectDelay.milliseconds)"])
@@ -109,29 +137,44 @@ struct QueueSupervisor: Sendable {
     }
 
     private func housekeeping(on connection: PostgresConnection) throws {
-        let rescued = try JobQueue.rescueAbandoned(on: connection) { job in
-            logger.warning(
-                "lease expired while the holder's session lives on: ended that session so the job can be taken over",
-                metadata: [
-                    LogMetadataKey.job.rawValue: "\(job.id)", LogMetadataKey.company.rawValue: "\(job.companyID)",
-                    "previous_owner": "\(job.owner)",
-                ])
-        }
-        for job in rescued {
-            logger.warning(
-                "rescued a job whose worker is gone",
-                metadata: [
-                    LogMetadataKey.job.rawValue: "\(job.id)", LogMetadataKey.company.rawValue: "\(job.companyID)",
-                    "previous_owner": "\(job.owner)", "reason": job.leaseExpired ? "lease expired" : "connection lost",
-                ])
+        var rescued = false
+        for event in try JobRescue.pass(on: connection) {
+            switch event {
+            case .rescued(let job):
+                rescued = true
+                logger.warning(
+                    "rescued a job whose worker is gone",
+                    metadata: metadata(job, ["reason": job.leaseExpired || job.holderAlive ? "lease expired" : "connection lost"]))
+            case .endedHungHolder(let job):
+                logger.warning(
+                    "lease expired while the holder's session lives on: ended that session so the job can be taken over",
+                    metadata: metadata(job))
+            case .couldNotEndHungHolder(let job, let error):
+                logger.warning(
+                    "lease expired while the holder's session lives on, and it cannot be ended from here; taking the job over anyway (the holder can no longer write to it)",
+                    metadata: metadata(job, [LogMetadataKey.error.rawValue: "\(error)"]))
+            case .failed(let job, let error):
+                logger.error(
+                    "could not rescue a job in this round; the other jobs were handled, this one is tried again",
+                    metadata: metadata(job, [LogMetadataKey.error.rawValue: "\(error)"]))
+            }
         }
         let cancelled = try JobQueue.cancelQueued(on: connection)
         if cancelled > 0 { logger.info("cancelled queued jobs", metadata: ["count": "\(cancelled)"]) }
-        if !rescued.isEmpty {
+        if rescued {
             JobQueue.announceRequeued(on: connection)
             state.wakeAll()
         }
         _ = notifier.status(
             "\(state.busyWorkers)/\(configuration.workers) workers busy, \(state.jobsFinished) jobs finished")
+    }
+
+    private func metadata(_ job: JobRescue.RunningJob, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            LogMetadataKey.job.rawValue: "\(job.id)", LogMetadataKey.company.rawValue: "\(job.companyID)",
+            "previous_owner": "\(job.owner)",
+        ]
+        metadata.merge(extra) { $1 }
+        return metadata
     }
 }

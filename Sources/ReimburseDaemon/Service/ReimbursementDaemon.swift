@@ -56,6 +56,9 @@ public final class ReimbursementDaemon: Service {
         } onCancel: {
             stop()
         }
+        if let fatal = state.fatalError {
+            throw fatal
+        }
         logger.info("reimburse daemon stopped", metadata: ["jobs_finished": "\(state.jobsFinished)"])
     }
 }

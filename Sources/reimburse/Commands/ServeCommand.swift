@@ -43,6 +43,11 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         valueName: "seconds"))
     var pollSeconds: Int?
 
+    @Option(help: ArgumentHelp(
+        "Schema holding Reimburse's tables; the daemon's sessions search only it (and pg_catalog), whatever "
+            + "search_path the login has (else $REIMBURSE_SCHEMA, default public).", valueName: "name"))
+    var schema: String?
+
     func validate() throws {
         if let leaseSeconds, !(2...3600).contains(leaseSeconds) {
             throw ValidationError("--lease-seconds must be between 2 and 3600")
@@ -79,7 +84,10 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         defer { probe.shutdown() }
         let conninfo = configuration.conninfo
         do {
-            try await probe.run { _ = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse serve") }
+            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo) }
+        } catch let error as DaemonConnectionError {
+            // A transaction pooler in front: refused before the daemon starts, in one line.
+            throw CommandFailure(error.description, exitCode: .configuration)
         } catch {
             if configuration.exitWhenIdle { throw error }
             let report = ErrorReport(error, secrets: global.secrets)
@@ -102,6 +110,9 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         if let poll = try Self.setting(pollSeconds, environment: "REIMBURSE_POLL_SECONDS", range: 1...3600) {
             configuration.pollInterval = .seconds(poll)
         }
+        if let schema = schema ?? ProcessInfo.processInfo.environment["REIMBURSE_SCHEMA"], !schema.isEmpty {
+            configuration.schema = schema
+        }
         try await probeDatabase(configuration, logger: logger)
         let daemon = ReimbursementDaemon(configuration: configuration, logger: logger)
         // Returning is the daemon's normal end with --exit-when-idle, not a failure of the group.
@@ -109,6 +120,11 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
             service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "reimburse-daemon")
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as DaemonConnectionError {
+            // A transaction pooler in front: the daemon did not start; one line, no retry.
+            throw CommandFailure(error.description, exitCode: .configuration)
+        }
     }
 }
