@@ -68,7 +68,8 @@ struct DemoStory {
     private mutating func runDaemon(summarizing jobs: [DemoJob]) async throws {
         printer.heading("The daemon runs them (reimburse serve --exit-when-idle, 2 workers)")
         let started = ContinuousClock.now
-        try await DaemonRunner.runUntilIdle(conninfo: conninfo, logger: daemonLogger)
+        try await DaemonRunner.runUntilIdle(
+            conninfo: conninfo, schema: try await query { try $0.currentSchema() }, logger: daemonLogger)
         printer.line("idle after \(DemoPrinter.elapsed(since: started))")
         for line in try await query({ try $0.summaries(jobs) }) {
             printer.line(line)
@@ -101,7 +102,8 @@ struct DemoStory {
         printer.line()
         printer.sql(approve + ";", result: "job \(approval.id)")
         let started = ContinuousClock.now
-        try await DaemonRunner.runUntilIdle(conninfo: conninfo, logger: daemonLogger)
+        try await DaemonRunner.runUntilIdle(
+            conninfo: conninfo, schema: try await query { try $0.currentSchema() }, logger: daemonLogger)
         printer.line("the daemon ran it in \(DemoPrinter.elapsed(since: started)):")
         for line in try await query({ try $0.summaries([approval]) }) {
             printer.line(line)
