@@ -299,4 +299,68 @@ struct AttackTests {
             try MoneyPathTests.expectVerified("BCK", on: connection)
         }
     }
+
+    // MARK: approvals and numbers
+
+    /// A preview and its approval over customers U&'CAF\00C9' and U&'CAFE\0301': each
+    /// proposal is posted to its own customer with its own credit, never merged. (Held.)
+    @Test func anApprovalKeepsUnicodeEquivalentCustomersApart() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try LedgerFixture.company("UNA", on: connection)
+            try LedgerFixture.customer("UNA", "CAF\u{C9}", on: connection)
+            try LedgerFixture.customer("UNA", "CAFE\u{301}", on: connection)
+            let roma = try LedgerFixture.transaction("UNA", "CAF\u{C9}", amount: "-100", on: connection)
+            let lyon = try LedgerFixture.transaction("UNA", "CAFE\u{301}", amount: "-40", on: connection)
+            let preview = try LedgerFixture.job("UNA", mode: "preview", on: connection)
+            try Store.run(preview, on: connection)
+            let approval = try LedgerFixture.job("UNA", approves: preview, on: connection)
+            try Store.run(approval, on: connection)
+            #expect(try Store.rows("""
+                SELECT encode(convert_to(r.customer_account, 'UTF8'), 'hex'), r.amount, s.credit_transaction_id
+                  FROM reimbursement r
+                  JOIN customer_settlement s ON s.company_id = r.company_id AND s.reimbursement_id = r.id
+                 WHERE r.job_id = $1 ORDER BY 1
+                """, approval, on: connection) == [
+                    "43414645cc81|40.000000|\(lyon)", "434146c389|100.000000|\(roma)",
+                ])
+            try MoneyPathTests.expectVerified("UNA", on: connection)
+        }
+    }
+
+    /// The ERP already holds invoice number VI-00000002, which the sequence hands out next: a
+    /// problem of the company's numbers, not of a customer. The job fails naming the
+    /// constraint; the chunk is not half-posted and no customer is blamed. (Held.)
+    @Test func anInvoiceNumberTakenByTheERPFailsTheJobWithoutBlamingCustomers() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try LedgerFixture.company("NUM", on: connection)
+            for account in ["C1", "C2"] {
+                try LedgerFixture.customer("NUM", account, on: connection)
+                try LedgerFixture.transaction("NUM", account, amount: "-10", on: connection)
+            }
+            let number = try #require(try connection.queryValue(String.self, """
+                SELECT prefix || lpad((next_value + 1)::text, width, '0') FROM number_sequence
+                 WHERE company_id = 'NUM' AND name = 'vendor_invoice'
+                """))
+            // An ERP invoice of another reimbursement system, with that number.
+            try LedgerFixture.vendor("NUM", "ERP-V", on: connection)
+            try connection.execute("ALTER TABLE vendor_invoice DISABLE TRIGGER ALL")
+            try connection.execute("""
+                INSERT INTO vendor_invoice (company_id, id, vendor_account, invoice_number, voucher, invoice_date,
+                                            due_date, currency, amount, amount_accounting, reimbursement_id)
+                VALUES ('NUM', 999999, 'ERP-V', $1, 'ERP-1', DATE '2026-01-01', DATE '2026-01-01', 'USD', 1, 1, NULL)
+                """, number)
+            try connection.execute("ALTER TABLE vendor_invoice ENABLE TRIGGER ALL")
+            let job = try LedgerFixture.job("NUM", on: connection)
+            let outcome = Locking.describe { try Store.runner(connection).runQueuedJob(id: job) }
+            let row = try Self.jobRow(job, on: connection)
+            #expect(row.hasPrefix("failed|") && row.contains("vendor_invoice_number_key"), "\(row); \(outcome)")
+            #expect(try Store.count("SELECT count(*) FROM reimbursement", on: connection) == 0)
+            #expect(try Store.count("SELECT count(*) FROM reimbursement_skip WHERE job_id = $1", job, on: connection) == 0)
+            #expect(try Store.count(
+                "SELECT count(*) FROM customer_transaction WHERE company_id = 'NUM' AND settled_amount <> 0",
+                on: connection) == 0)
+        }
+    }
 }
