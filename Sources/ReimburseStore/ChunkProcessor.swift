@@ -60,19 +60,54 @@ struct ChunkProcessor {
         }
         var posted: [(customer: CustomerFacts, plan: CustomerPlan)] = []
         posted.reserveCapacity(planned.count)
+        var refusals: [(entry: (customer: CustomerFacts, plan: CustomerPlan), error: PostgresError)] = []
+        var postedSomething = false
         for entry in planned {
             do {
                 try connection.savepoint("reimburse_customer") { _ in try poster.post([entry]) }
                 posted.append(entry)
+                if !entry.plan.reimbursements.isEmpty { postedSomething = true }
             } catch let error as PostgresError where error.isCustomerData {
-                let refused = CustomerPlan.invalidData(
-                    detail: Self.refusalDetail(entry.plan, error),
-                    wholeCreditAccounting: Self.wholeOpenCreditAccounting(entry.customer))
-                try poster.post([(entry.customer, refused)])
-                posted.append((entry.customer, refused))
+                refusals.append((entry, error))
             }
         }
+        if let first = refusals.first, Self.isCommonCause(refusals.map(\.error), anyPosted: postedSomething) {
+            // Not one customer's data: the same refusal for every customer that had something
+            // to post is the company's or the database's problem (a number-sequence prefix the
+            // vendor table refuses, a trigger failing for every row). The job fails naming it,
+            // and the chunk rolls back whole.
+            throw JobFailure(
+                "the database refused the postings of every customer of the chunk (\(refusals.count)) for the same "
+                    + "reason, so it is not one customer's data but the company's settings or the database: "
+                    + Self.describe(first.error))
+        }
+        for (entry, error) in refusals {
+            let refused = CustomerPlan.invalidData(
+                detail: Self.refusalDetail(entry.plan, error),
+                wholeCreditAccounting: Self.wholeOpenCreditAccounting(entry.customer))
+            try poster.post([(entry.customer, refused)])
+            posted.append((entry.customer, refused))
+        }
         return posted
+    }
+
+    /// Whether refusals share one cause that no customer escaped: at least two customers
+    /// refused, none posted, all with the same SQLSTATE, constraint, table and column. One
+    /// customer alone cannot tell its data from the company's; it is judged `invalid_data`.
+    static func isCommonCause(_ errors: [PostgresError], anyPosted: Bool) -> Bool {
+        guard errors.count >= 2, !anyPosted, let first = errors.first else { return false }
+        return errors.allSatisfy {
+            $0.sqlState == first.sqlState && $0.constraintName == first.constraintName
+                && $0.tableName == first.tableName && $0.columnName == first.columnName
+        }
+    }
+
+    /// The database's words with its detail, for a message.
+    static func describe(_ error: PostgresError) -> String {
+        var text = error.message
+        if let constraint = error.constraintName { text += " (constraint \(constraint))" }
+        if let detail = error.detail, !detail.isEmpty { text += "; \(detail)" }
+        return text
     }
 
     /// What the database refused, naming the customer's credits that were to be settled.

@@ -378,7 +378,14 @@ public struct LedgerVerifier {
         sequenceCheck(
             name: "one_time_vendor_sequence", sequence: "one_time_vendor",
             what: "one-time vendor account",
-            source: "SELECT company_id, account AS number, 'vendor ' || account AS ref FROM vendor WHERE one_time"),
+            // Only the one-time vendors Reimburse created (a reimbursement says so): the ERP may
+            // keep one-time vendors of its own whose accounts look like the sequence's numbers.
+            source: """
+                SELECT DISTINCT v.company_id, v.account AS number, 'vendor ' || v.account AS ref
+                  FROM vendor v
+                  JOIN reimbursement r ON r.company_id = v.company_id AND r.vendor_account = v.account
+                 WHERE v.one_time AND r.one_time_vendor_created
+                """),
         Check(
             name: "job_result_matches_postings",
             summary: "every post job's result (reimbursements, totals per currency) matches the reimbursements it posted; preview jobs post nothing",
