@@ -184,16 +184,16 @@ public final class JobRunner {
         case cancelled
     }
 
-    /// Loads the job, checks the company and its sequences, and fixes the job's posting date
-    /// and its total once, so a job resumed on another day posts with the same date.
     /// What a job's first chunk records along with its postings: the total for progress and
-    /// the posting date fixed once, so a job resumed on another day posts with the same date.
+    /// the effective posting date fixed once (``EffectivePostingDate``), so a job resumed on
+    /// another day posts with the same date.
     struct FirstChunkSetup {
         var customersTotal: Int
         var postingDate: LocalDate
     }
 
-    /// Loads the job and checks the company, its sequences and an approved preview, in a
+    /// Loads the job and checks the company, its sequences, an approved preview and the financial
+    /// controls (``JobStartControls``: four eyes, the effective date, its ledger period), in a
     /// read-only transaction (no WAL flush): what it decides is written by the first chunk's
     /// commit, which saves a small job one durable commit.
     private func prepare(_ lease: JobLease) throws -> (StoredJob, CompanySettings, LocalDate, FirstChunkSetup?) {
@@ -213,14 +213,10 @@ public final class JobRunner {
                             + "\(job.companyID) (it is \(state ?? "missing"))")
                 }
             }
-            let postingDate: LocalDate
-            if let fixed = job.postingDate {
-                postingDate = fixed
-            } else {
-                postingDate = try connection.queryValue(LocalDate.self, "SELECT current_date")!
-            }
+            let effective = try JobStartControls.check(companyID: job.companyID, jobID: job.id, on: connection)
+            let postingDate = effective.date
             var setup: FirstChunkSetup?
-            if job.customersTotal == nil || job.postingDate == nil {
+            if job.customersTotal == nil || effective.needsRecording {
                 let total = try ChunkLoader(connection: connection, job: job).countSelected()
                 setup = FirstChunkSetup(customersTotal: job.customersTotal ?? total, postingDate: postingDate)
                 job.customersTotal = job.customersTotal ?? total
@@ -251,6 +247,7 @@ public final class JobRunner {
                 try JobStateStore.markFinished(lease, state: "cancelled", tally: position.tally, inTransactionOn: connection)
                 return .cancelled
             }
+            try LedgerPeriodCheck.duringChunk(companyID: job.companyID, date: postingDate, on: connection)
 
             let loader = ChunkLoader(connection: connection, job: job)
             var next = position
@@ -327,7 +324,8 @@ public final class JobRunner {
                    deferred_customers = $7::text[], customers_gone = customers_gone + $8,
                    lock_waits = CASE WHEN $9 THEN 0 ELSE lock_waits END,
                    wait_reason = NULL,
-                   customers_total = coalesce(customers_total, $10), posting_date = coalesce(posting_date, $11)
+                   customers_total = coalesce(customers_total, $10),
+                   effective_posting_date = coalesce(effective_posting_date, $11)
              WHERE id = $1 AND lease_token = $2 AND state = 'running'
             """, lease.jobID, lease.token, position.checkpoint, position.done, position.tally.resultJSON(),
             configuration.leaseDuration.postgresSeconds, position.deferred, gone, gotOn,

@@ -57,6 +57,12 @@ struct Corruption: Sendable, CustomTestStringConvertible {
 
 private let corruptions: [Corruption] = [
     Corruption(
+        check: "reimbursement_on_effective_date", what: "a reimbursement dated a day after its job's date",
+        statements: ["""
+            UPDATE reimbursement SET posting_date = posting_date + 1
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM reimbursement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
         check: "voucher_balanced", what: "a vendor line changed",
         statements: ["""
             UPDATE ledger_entry SET amount = amount - 1
@@ -236,7 +242,7 @@ struct LedgerVerifierTests {
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
-            #expect(result.checks.count >= 14)  // none dropped; features add their own
+            #expect(result.checks.count >= 15)  // none dropped; features add their own
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

@@ -294,6 +294,10 @@ enum Fixture {
             VALUES ($1, $2, 'C2', NULL, 'on_hold', NULL, 20)
             """,
             preview, company)
+        // One open ledger period covering the posting (sql/0014).
+        try connection.execute(
+            "INSERT INTO ledger_period (company_id, period_start, period_end, status) VALUES ($1, '2024-03-01', '2024-03-31', 'open')",
+            company)
         return PostedCompany(
             company: company, succeededJob: succeeded, previewJob: preview, queuedJob: queued,
             reimbursement: reimbursement, vendorInvoice: invoice)

@@ -10,7 +10,7 @@ struct ViewTests {
         "reimbursement_report": [
             "company_id", "reimbursement_id", "job_id", "posting_date", "voucher", "customer_account",
             "customer_name", "vendor_account", "vendor_name", "one_time_vendor", "currency", "amount",
-            "amount_accounting", "invoice_number", "open_amount", "status",
+            "amount_accounting", "invoice_number", "open_amount", "status", "prepared_by", "approved_by",
         ],
         "customer_credit_balance": [
             "company_id", "customer_account", "currency", "credit_balance", "credit_balance_accounting",

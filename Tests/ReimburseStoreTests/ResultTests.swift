@@ -49,15 +49,16 @@ struct ResultTests {
                 == [["EUR", "12.000000", "13.200000"], ["USD", "96.000001", "96.123457"]])
             #expect(try Store.rows("""
                 SELECT state, customers_total, customers_done, last_error IS NULL, finished_at IS NOT NULL,
-                       posting_date = current_date, lease_token IS NULL
+                       posting_date IS NULL AND effective_posting_date = (now() AT TIME ZONE 'UTC')::date,
+                       lease_token IS NULL
                   FROM reimbursement_job WHERE id = $1
                 """, job, on: connection) == ["succeeded|7|7|t|t|t|t"])
             #expect(try Store.rows(
                 "SELECT state, customers_done, customers_total, reimbursements, skipped FROM job_overview WHERE job_id = $1",
                 job, on: connection) == ["succeeded|7|7|5|2"])
-            // Posting date NULL means the day the job ran, on every row.
+            // Posting date NULL means the company's day (UTC here) when the job ran, on every row.
             #expect(try Store.count(
-                "SELECT count(*) FROM reimbursement WHERE job_id = $1 AND posting_date <> current_date", job,
+                "SELECT count(*) FROM reimbursement WHERE job_id = $1 AND posting_date <> (now() AT TIME ZONE 'UTC')::date", job,
                 on: connection) == 0)
         }
     }

@@ -17,9 +17,10 @@ struct DemoStory {
         try await runDaemon(summarizing: jobs)
         if let approval = try await approvePreview(jobs[0]) { jobs.append(approval) }
         try await showResults(of: jobs)
+        try await showFinancialControls()
     }
 
-    private func query<T: Sendable>(_ body: @escaping @Sendable (DemoQueries) throws -> T) async throws -> T {
+    func query<T: Sendable>(_ body: @escaping @Sendable (DemoQueries) throws -> T) async throws -> T {
         try await database.withConnection { try body(DemoQueries(connection: $0)) }
     }
 

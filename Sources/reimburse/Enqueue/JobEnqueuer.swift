@@ -84,6 +84,9 @@ struct JobEnqueuer {
         case (SQLState.checkViolation, "reimbursement_job_approves_succeeded_preview"),
              (SQLState.checkViolation, "reimbursement_job_approves_requires_post"):
             return CommandFailure.badData("cannot approve job \(request.approvesJobID ?? 0): \(error.message)")
+        case (SQLState.checkViolation, "reimbursement_job_four_eyes"):
+            // The database's words already say what to do (sql/0014).
+            return CommandFailure.badData(error.message)
         case (SQLState.checkViolation, "reimbursement_job_dedupe_key_not_blank"):
             return CommandFailure.badData("--dedupe-key must not be empty")
         case (SQLState.checkViolation, "reimbursement_job_dedupe_key_length"):
