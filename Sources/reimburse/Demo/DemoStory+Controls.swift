@@ -25,7 +25,7 @@ extension DemoStory {
             try queries.execute(closeOctober)
             return try queries.enqueue(lateJob, company: "GBSI")
         }
-        try await DaemonRunner.runUntilIdle(conninfo: conninfo, logger: daemonLogger)
+        try await runDaemonUntilIdle()
         let (state, error) = try await query { try $0.stateAndError(job) }
         // The demo's output never says "failed" of a story that went as told: the refusal is the point.
         let outcome = state == "failed" ? "job \(job.id) refused before posting: \(error)" : "job \(job.id) is \(state) (unexpected)"

@@ -20,6 +20,12 @@ struct DemoStory {
         try await showFinancialControls()
     }
 
+    /// Runs the real daemon until no job is runnable, on the schema the demo migrated.
+    func runDaemonUntilIdle() async throws {
+        let schema = try await query { try $0.currentSchema() }
+        try await DaemonRunner.runUntilIdle(conninfo: conninfo, schema: schema, logger: daemonLogger)
+    }
+
     func query<T: Sendable>(_ body: @escaping @Sendable (DemoQueries) throws -> T) async throws -> T {
         try await database.withConnection { try body(DemoQueries(connection: $0)) }
     }
@@ -69,8 +75,7 @@ struct DemoStory {
     private mutating func runDaemon(summarizing jobs: [DemoJob]) async throws {
         printer.heading("The daemon runs them (reimburse serve --exit-when-idle, 2 workers)")
         let started = ContinuousClock.now
-        try await DaemonRunner.runUntilIdle(
-            conninfo: conninfo, schema: try await query { try $0.currentSchema() }, logger: daemonLogger)
+        try await runDaemonUntilIdle()
         printer.line("idle after \(DemoPrinter.elapsed(since: started))")
         for line in try await query({ try $0.summaries(jobs) }) {
             printer.line(line)
@@ -103,8 +108,7 @@ struct DemoStory {
         printer.line()
         printer.sql(approve + ";", result: "job \(approval.id)")
         let started = ContinuousClock.now
-        try await DaemonRunner.runUntilIdle(
-            conninfo: conninfo, schema: try await query { try $0.currentSchema() }, logger: daemonLogger)
+        try await runDaemonUntilIdle()
         printer.line("the daemon ran it in \(DemoPrinter.elapsed(since: started)):")
         for line in try await query({ try $0.summaries([approval]) }) {
             printer.line(line)
