@@ -186,5 +186,89 @@ extension DaemonTests {
                 #expect(outcome.hasPrefix("refused"), "\(outcome)")
             }
         }
+            /// Held. PgBouncer in session mode with an empty `server_reset_query`: a daemon's worker
+        /// claims a job (4 s lease) and its client connection goes away between chunks, while
+        /// the server session lives on in the pool still carrying the holder's application name.
+        /// The job is not lost: another daemon behind the same pooler takes it over (at worst
+        /// when the lease runs out, then the pooled session is ended) and posts it exactly once.
+        @Test func aDeadHolderBehindASessionPoolWithoutResetIsRescued() async throws {
+            let database = try await TestServer.database()
+            let cluster = try #require(database.server.cluster, "the pooler test needs the private test cluster")
+            try await database.withConnection { try BulkLedger.company("NORESET", customers: 40, on: $0) }
+            let job = try await database.withConnection { try insertJob("NORESET", on: $0) }
+            let bouncer = try LocalPgBouncer.start(in: cluster, poolMode: "session", settings: ["server_reset_query": ""])
+            defer { bouncer.stop() }
+            let conninfo = bouncer.conninfo(database: database.name)
+            let configuration = Daemon.configuration(conninfo, instance: "dead-pooled")
+            let claimed = try await database.withNewConnection { _ -> Int64? in
+                let worker = try DaemonSession.open(configuration, name: "reimburse-worker-0")
+                return try JobQueue.claim(owner: "dead-pooled:w0", leaseDuration: .seconds(4), on: worker)?.jobID
+                // The client goes away here; the server session stays in the pool.
+            }
+            #expect(claimed == job)
+            let pooledHolder = try await database.value(Bool.self, """
+                SELECT EXISTS (SELECT 1 FROM reimbursement_job j JOIN pg_stat_activity a
+                                 ON a.pid = j.holder_pid AND a.application_name = j.holder_session
+                                WHERE j.id = $1)
+                """, [job])
+            let started = ContinuousClock.now
+            let daemon = Daemon.start(conninfo, instance: "pooled-rescuer", workers: 1, lease: .seconds(4))
+            let row = try await database.waitForJob(job, in: ["succeeded", "failed"], timeout: .seconds(30))
+            let took = ContinuousClock.now - started
+            try await daemon.stop()
+            let attempts = try await database.attempts(job)
+            let check = try await database.withConnection { try BulkLedger.check("NORESET", on: $0) }
+            let verified = try await database.withConnection { try LedgerVerifier(connection: $0).verify() }
+            print("dead holder behind a session pool without reset: pooled holder alive \(pooledHolder ?? false), "
+                  + "rescued and done in \(took), attempts \(attempts.map { $0.outcome ?? "-" })")
+            #expect(row.state == "succeeded" && row.attempts == 2, "\(row)")
+            #expect(attempts.first?.outcome == "lost", "\(attempts)")
+            #expect(check.isExactlyOnce, "\(check)")
+            #expect(verified.passed, "\(verified.violations)")
+        }
+
+        /// Held. A reporting login floods the queue channel: 20,000 distinct notifications in one
+        /// transaction, three times, while a job is enqueued. The daemon claims the job at once
+        /// (notifications are only hints, at most one look per 20 ms) and its CPU stays bounded.
+        @Test func aNotificationStormCostsLittleAndDelaysNothing() async throws {
+            let database = try await TestServer.database()
+            try await database.withConnection { try BulkLedger.company("STORM", customers: 5, on: $0) }
+            let reporter = try await database.createLogin(
+                uniqueLogin("rpt"), memberOf: "reimburse_reporting", companies: ["STORM"])
+            let service = try await database.createLogin(uniqueLogin("svc"), memberOf: "reimburse_service")
+            let hostile = HeldSession(name: "notify-storm")
+            try await hostile.open(reporter)
+            let daemon = Daemon.start(service, instance: "storm", workers: 1, poll: .seconds(30))
+            try await Task.sleep(for: .milliseconds(500))
+            let cpuBefore = Self.processCPUSeconds()
+            let wallBefore = ContinuousClock.now
+            for round in 0..<3 {
+                try await hostile.run("""
+                    SELECT count(pg_notify('reimbursement_job', 'inserted ' || $1 || ' ' || g))::text
+                      FROM generate_series(1, 20000) g
+                    """, [round])
+            }
+            let job = try await database.withConnection { try insertJob("STORM", on: $0) }
+            let enqueued = ContinuousClock.now
+            let row = try await database.waitForJob(job, in: ["succeeded", "failed"], timeout: .seconds(20))
+            let pickup = ContinuousClock.now - enqueued
+            try await Task.sleep(for: .seconds(1))
+            let cpu = Self.processCPUSeconds() - cpuBefore
+            let wall = ContinuousClock.now - wallBefore
+            try await daemon.stop()
+            await hostile.close()
+            let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+            print("notification storm: job \(row), picked up and done in \(pickup), CPU \(cpu) s in \(wall)")
+            #expect(row.state == "succeeded" && row.attempts == 1, "\(row)")
+            #expect(pickup < .seconds(5), "a storm of spoofed notifications delayed the job: \(pickup)")
+            #expect(cpu < wallSeconds * 0.8, "CPU \(cpu) s in \(wall) while flooded")
+        }
+
+        static func processCPUSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
     }
 }
