@@ -20,9 +20,11 @@ public final class LocalPgBouncer: Sendable {
     public let logFile: String
 
     /// Starts PgBouncer in `poolMode` (`session`, `transaction` or `statement`) for every
-    /// database of `cluster`.
+    /// database of `cluster`. `settings` replace or add `[pgbouncer]` settings (for example
+    /// `server_round_robin = 1`, `default_pool_size = 2`, an empty `server_reset_query`).
     public static func start(
-        in front: LocalPostgresCluster, poolMode: String, port: Int = 6432, users: [String] = ["postgres"]
+        in front: LocalPostgresCluster, poolMode: String, port: Int = 6432, users: [String] = ["postgres"],
+        settings: [String: String] = [:]
     ) throws -> LocalPgBouncer {
         let executable = try findExecutable()
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -32,7 +34,7 @@ public final class LocalPgBouncer: Sendable {
         }
         let bouncer = LocalPgBouncer(directory: String(cString: created), port: port, poolMode: poolMode)
         do {
-            try bouncer.writeConfiguration(backend: front, users: users)
+            try bouncer.writeConfiguration(backend: front, users: users, settings: settings)
             let asUser = geteuid() == 0 ? ["/usr/sbin/runuser", "-u", front.superuser, "--"] : []
             if !asUser.isEmpty {
                 try runChecked("/bin/chown", ["-R", front.superuser, bouncer.directory])
@@ -66,7 +68,7 @@ public final class LocalPgBouncer: Sendable {
         "host=\(socketDirectory) port=\(port) dbname=\(database) user=\(user)"
     }
 
-    private func writeConfiguration(backend: LocalPostgresCluster, users: [String]) throws {
+    private func writeConfiguration(backend: LocalPostgresCluster, users: [String], settings: [String: String]) throws {
         let userList = users.map { "\"\($0)\" \"\"" }.joined(separator: "\n") + "\n"
         try userList.write(toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
         let configuration = """
@@ -79,15 +81,19 @@ public final class LocalPgBouncer: Sendable {
             auth_type = trust
             auth_file = \(directory)/userlist.txt
             pool_mode = \(poolMode)
-            max_client_conn = 200
-            default_pool_size = 20
-            server_reset_query = DISCARD ALL
-            ignore_startup_parameters = extra_float_digits
             logfile = \(logFile)
             pidfile = \(pidFile)
 
             """
-        try configuration.write(toFile: "\(directory)/pgbouncer.ini", atomically: true, encoding: .utf8)
+        var pooling: [(String, String)] = [
+            ("max_client_conn", "200"), ("default_pool_size", "20"), ("server_reset_query", "DISCARD ALL"),
+            ("ignore_startup_parameters", "extra_float_digits"),
+        ].map { key, value in (key, settings[key] ?? value) }
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) where !pooling.contains(where: { $0.0 == key }) {
+            pooling.append((key, value))
+        }
+        let configurationText = configuration + pooling.map { "\($0.0) = \($0.1)\n" }.joined()
+        try configurationText.write(toFile: "\(directory)/pgbouncer.ini", atomically: true, encoding: .utf8)
     }
 
     private func waitForSocket() throws {
