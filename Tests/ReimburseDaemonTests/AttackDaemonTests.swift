@@ -47,10 +47,8 @@ extension DaemonTests {
             let check = try await database.withConnection { try BulkLedger.check("TRACK", on: $0) }
             // Nothing is posted twice either way.
             #expect(check.creditsSettledTwice == 0 && check.customersReimbursedTwice == 0, "\(check)")
-            withKnownIssue("the heartbeat reads pg_stat_activity.state, which is 'disabled' without track_activities") {
-                #expect(row.state == "succeeded" && row.attempts == 1, "\(row)")
-                #expect(attempts.map(\.outcome) == ["succeeded"], "\(attempts)")
-            }
+            #expect(row.state == "succeeded" && row.attempts == 1, "\(row)")
+            #expect(attempts.map(\.outcome) == ["succeeded"], "\(attempts)")
         }
 
         /// The same long chunk behind PgBouncer in session mode, which the daemon says it works
@@ -84,11 +82,9 @@ extension DaemonTests {
             let attempts = try await database.attempts(job)
             let check = try await database.withConnection { try BulkLedger.check("PGBL", on: $0) }
             #expect(check.creditsSettledTwice == 0 && check.customersReimbursedTwice == 0, "\(check)")
-            withKnownIssue("JobWorker hands the heartbeat PQbackendPID, which a pooler makes up") {
-                #expect(row.state == "succeeded" && row.attempts == 1,
-                        "\(row); libpq's backend pid \(pids.0), the server session's \(pids.1)")
-                #expect(attempts.map(\.outcome) == ["succeeded"], "\(attempts)")
-            }
+            #expect(row.state == "succeeded" && row.attempts == 1,
+                    "\(row); libpq's backend pid \(pids.0), the server session's \(pids.1)")
+            #expect(attempts.map(\.outcome) == ["succeeded"], "\(attempts)")
         }
 
         /// `ALTER ROLE daemon SET TimeZone` (a DBA in UTC-12 or UTC+14, chosen so that the
@@ -116,9 +112,7 @@ extension DaemonTests {
                            (now() AT TIME ZONE 'UTC')::date::text
                     """) { row in (try row.decode(String?.self, at: 0), try row.decode(String.self, at: 1)) }.first
             }
-            withKnownIssue("the posting date is `SELECT current_date` in the session's TimeZone, which the role sets") {
-                #expect(dates?.0 == dates?.1, "role TimeZone \(zone): posted on \(dates?.0 ?? "-"), UTC date \(dates?.1 ?? "-")")
-            }
+            #expect(dates?.0 == dates?.1, "role TimeZone \(zone): posted on \(dates?.0 ?? "-"), UTC date \(dates?.1 ?? "-")")
         }
 
         /// `ALTER ROLE daemon SET idle_session_timeout = '300ms'` (PostgreSQL 14+, settable by
@@ -146,10 +140,8 @@ extension DaemonTests {
             try await daemon.stop()
             #expect(row.state == "succeeded" && row.attempts == 1, "\(row)")
             let complaints = log.all.filter { $0.level >= .warning }
-            withKnownIssue("DaemonSession does not set idle_session_timeout") {
-                #expect(setting == "0", "idle_session_timeout in a daemon session: \(setting ?? "-")")
-                #expect(complaints.isEmpty, "\(complaints.count) warnings: \(complaints.prefix(3))")
-            }
+            #expect(setting == "0", "idle_session_timeout in a daemon session: \(setting ?? "-")")
+            #expect(complaints.isEmpty, "\(complaints.count) warnings: \(complaints.prefix(3))")
         }
 
         /// PgBouncer in transaction mode with `server_round_robin = 1` (FIFO reuse of server
@@ -182,9 +174,7 @@ extension DaemonTests {
                     return "refused: \(error)"
                 }
             }
-            withKnownIssue("PoolerProbe compares pids of two connections; FIFO reuse of two servers keeps them apart") {
-                #expect(outcome.hasPrefix("refused"), "\(outcome)")
-            }
+            #expect(outcome.hasPrefix("refused"), "\(outcome)")
         }
             /// Held. PgBouncer in session mode with an empty `server_reset_query`: a daemon's worker
         /// claims a job (4 s lease) and its client connection goes away between chunks, while

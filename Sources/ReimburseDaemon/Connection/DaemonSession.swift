@@ -18,7 +18,10 @@ enum DaemonSession {
     /// - `idle_in_transaction_session_timeout` 60 s: a stuck worker's session is ended rather
     ///   than holding locks and vacuum back;
     /// - `default_transaction_isolation` read committed: the claim re-checks rows it waited on;
-    /// - `row_security` on: a login under row-level security gets its policies, not an error.
+    /// - `row_security` on: a login under row-level security gets its policies, not an error;
+    /// - `idle_session_timeout` off: an idle worker or listener waits for work, it is not hung;
+    /// - `TimeZone` UTC: no date the daemon works out depends on the login's zone (a company's
+    ///   "today" comes from `company.time_zone`, PRODUCT.md section 6).
     ///
     /// `default_transaction_read_only` is left alone on purpose: it is how a DBA, a failover
     /// tool or a demoted primary says "no writes here" (libpq's `target_session_attrs` reads
@@ -34,6 +37,8 @@ enum DaemonSession {
             ("idle_in_transaction_session_timeout", "60s"),
             ("default_transaction_isolation", "read committed"),
             ("row_security", "on"),
+            ("idle_session_timeout", "0"),
+            ("TimeZone", "UTC"),
         ]
     }
 

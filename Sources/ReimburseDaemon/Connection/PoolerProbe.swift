@@ -9,8 +9,9 @@ import Postgres
 /// transactions on two connections at once and compares `pg_backend_pid()`: with a session
 /// of its own, each connection always sees one pid, and never the other's. A pooler shows
 /// itself by a connection seeing two pids, or by the second connection getting the server the
-/// first just let go of (PgBouncer reuses the most recently freed one). Neither can happen
-/// without one, so a direct connection or session pooling is never refused.
+/// first just let go of (PgBouncer reuses the most recently freed one), or by one connection's
+/// transactions in a row moving between servers (round-robin reuse). None can happen without
+/// one, so a direct connection or session pooling is never refused.
 enum PoolerProbe {
     static let rounds = 4
 
@@ -21,8 +22,19 @@ enum PoolerProbe {
         var seenByFirst = Set<Int32>()
         var seenBySecond = Set<Int32>()
         let sql = "SELECT pg_catalog.pg_backend_pid()"
+        // Alternating: a pooler that hands out the server freed last (PgBouncer's default)
+        // gives the second connection the first one's server.
         for _ in 0..<rounds {
             if let pid = try first.queryValue(Int32.self, sql) { seenByFirst.insert(pid) }
+            if let pid = try second.queryValue(Int32.self, sql) { seenBySecond.insert(pid) }
+        }
+        // In a row: a pooler that hands out the server freed first (server_round_robin) keeps
+        // two alternating connections apart, but moves one connection's consecutive
+        // transactions from server to server.
+        for _ in 0..<rounds {
+            if let pid = try first.queryValue(Int32.self, sql) { seenByFirst.insert(pid) }
+        }
+        for _ in 0..<rounds {
             if let pid = try second.queryValue(Int32.self, sql) { seenBySecond.insert(pid) }
         }
         return seenByFirst.count > 1 || seenBySecond.count > 1 || !seenByFirst.isDisjoint(with: seenBySecond)

@@ -147,9 +147,17 @@ enum JobQueue {
           FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::bool[]) AS l(id, token, session, progressed)
          WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
            AND (l.progressed OR EXISTS (
+                -- The holder's exact session as the claim recorded it (the server's pid: behind
+                -- a pooler libpq's PQbackendPID is the pooler's invention), busy or recently so.
+                -- With track_activities off the state is 'disabled' and nothing tells busy from
+                -- idle: the live holder keeps its lease (a hung worker is then found only when
+                -- its session ends).
                 SELECT 1 FROM pg_stat_activity a
-                 WHERE a.pid = l.session
-                   AND (a.state = 'active' OR a.state_change > now() - make_interval(secs => $6))))
+                 WHERE (CASE WHEN j.holder_pid IS NULL THEN a.pid = l.session
+                             ELSE a.pid = j.holder_pid AND a.usesysid = j.holder_role
+                                  AND a.application_name = j.holder_session END)
+                   AND (a.state IN ('active', 'disabled') OR a.state IS NULL
+                        OR a.state_change > now() - make_interval(secs => $6))))
         RETURNING j.id
         """
 
