@@ -43,7 +43,7 @@ struct DemoCommandTests {
                 "SELECT state, count(*) FROM demo.reimbursement_job GROUP BY state ORDER BY state"
             ) { "\(try $0.decode(String.self, at: 0)) \(try $0.decode(Int.self, at: 1))" }
         }
-        #expect(counts == ["succeeded 4"])
+        #expect(counts == ["succeeded 5"])  // preview, DEMF, GBSI, approval, netting
         let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM demo.customer") }
         #expect(customers == 60)
         let publicSchema = try await database.withConnection { connection in
