@@ -72,7 +72,7 @@ struct ChunkLoader {
 
     static let openTransactionsSQL = """
         SELECT customer_account, id, currency, amount, amount_accounting, settled_amount,
-               settled_amount_accounting, ledger_account, marked_for_settlement
+               settled_amount_accounting, ledger_account, marked_for_settlement, transaction_date
           FROM customer_transaction
          WHERE company_id = $1 AND customer_account = ANY($2::text[]) AND amount <> settled_amount
          ORDER BY customer_account, id
@@ -88,7 +88,9 @@ struct ChunkLoader {
         """
 
     static let proposalsSQL = """
-        SELECT customer_account, currency, amount, amount_accounting, credit_transaction_ids, vendor_account
+        SELECT customer_account, currency, amount, amount_accounting, credit_transaction_ids, vendor_account,
+               netted_amount, netted_amount_accounting, netted_debit_ids, open_debit_ids, open_debit_amount,
+               open_debit_amount_accounting
           FROM reimbursement_proposal
          WHERE company_id = $1 AND job_id = $2 AND customer_account = ANY($3::text[])
          ORDER BY customer_account, id
@@ -199,7 +201,8 @@ struct ChunkLoader {
                     settledAmount: try row.decode(at: 5),
                     settledAmountAccounting: try row.decode(at: 6),
                     ledgerAccount: try row.decode(at: 7),
-                    markedForSettlement: try row.decode(at: 8)))
+                    markedForSettlement: try row.decode(at: 8),
+                    transactionDate: try row.decode(at: 9)))
             } catch let error as PostgresError where error.kind == .decoding {
                 // One unreadable row makes its customer invalid_data; the others go on.
                 let id = row[1] ?? "?"
@@ -228,7 +231,8 @@ struct ChunkLoader {
                     amount: try row.decode(at: 2),
                     amountAccounting: try row.decode(at: 3),
                     creditTransactionIds: try row.decode([Int64].self, at: 4),
-                    vendorAccount: try row.decode(Code?.self, at: 5)))
+                    vendorAccount: try row.decode(Code?.self, at: 5),
+                    netting: try ProposalNettingColumns.decode(row, from: 6)))
             }
             for (account, proposal) in rows { chunk.proposals[account, default: []].append(proposal) }
         }

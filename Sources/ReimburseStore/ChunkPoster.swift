@@ -72,15 +72,19 @@ struct ChunkPoster {
         }
         if job.engineMode == .preview {
             var proposalRows: [[any PostgresEncodable]] = []
+            let nets = job.debitHandling == DebitHandling.net.rawValue
             for (customer, plan) in planned {
-                for proposal in plan.proposals {
+                for proposal in plan.proposals where nets {
+                    proposalRows.append(NettingRows.proposalRow(job, customer.account, proposal))
+                }
+                for proposal in plan.proposals where !nets {
                     proposalRows.append([
                         job.id, job.companyID, customer.account, proposal.vendorAccount, proposal.currency,
                         proposal.amount, proposal.amountAccounting, proposal.creditTransactionIds,
                     ])
                 }
             }
-            try Self.proposals.write(proposalRows, on: connection, staged: stagedWrites)
+            try (nets ? NettingRows.proposals : Self.proposals).write(proposalRows, on: connection, staged: stagedWrites)
             try Self.skips.write(skipRows, on: connection, staged: stagedWrites)
             return
         }
@@ -102,6 +106,7 @@ struct ChunkPoster {
                 for debit in reimbursement.debits { settlementCount += debit.settlements.count }
             }
             if case .createOneTime = plan.vendor { vendorsToCreate += 1 }
+            settlementCount += NettingRows.pieceCount(plan)
         }
         guard reimbursementCount > 0 else { return }
 
@@ -118,6 +123,7 @@ struct ChunkPoster {
         var settledIDs: [Int64] = []
         var settledAmounts: [Money] = []
         var settledAccounting: [Money] = []
+        var netting = NettingRows()
         vendorRows.reserveCapacity(vendorsToCreate)
         transactionRows.reserveCapacity(debitCount)
         settlementRows.reserveCapacity(settlementCount)
@@ -177,6 +183,9 @@ struct ChunkPoster {
                         settledAccounting.append(settlement.amountAccounting)
                     }
                 }
+                netting.add(
+                    reimbursement, reimbursementID: reimbursementID, customer: customer, job: job,
+                    postingDate: postingDate, ids: &ids)
                 for (index, line) in reimbursement.voucherLines.enumerated() {
                     ledgerRows.append([
                         job.companyID, voucher, index + 1, postingDate, line.account, line.postingType.rawValue,
@@ -194,6 +203,7 @@ struct ChunkPoster {
         try Self.vendorInvoices.write(invoiceRows, on: connection, staged: stagedWrites)
         try Self.settlements.write(settlementRows, on: connection, staged: stagedWrites)
         try Self.ledgerEntries.write(ledgerRows, on: connection, staged: stagedWrites)
+        try netting.write(on: connection, job: job, staged: stagedWrites)
         let settled = try connection.execute(
             Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting)
         guard settled.affectedRows == settledIDs.count else {

@@ -12,7 +12,7 @@ public struct CompanySettings: Sendable {
     public static func load(companyID: String, on connection: PostgresConnection) throws -> CompanySettings {
         let rows = try connection.query("""
             SELECT accounting_currency, minimum_reimbursement, vendor_summary_account,
-                   coalesce(one_time_vendor_group, ''), reimbursement_payment_days
+                   coalesce(one_time_vendor_group, ''), reimbursement_payment_days, exchange_difference_account
               FROM company WHERE id = $1
             """, companyID) { row in
             CompanyRules(
@@ -21,7 +21,8 @@ public struct CompanySettings: Sendable {
                 minimumReimbursement: try row.decode(at: 1),
                 vendorSummaryAccount: try row.decode(at: 2),
                 oneTimeVendorGroup: try row.decode(at: 3),
-                paymentDays: try row.decode(at: 4))
+                paymentDays: try row.decode(at: 4),
+                exchangeDifferenceAccount: try row.decode(Code?.self, at: 5))
         }
         guard let rules = rows.first else {
             throw JobFailure("company \(companyID) does not exist")

@@ -202,6 +202,7 @@ public final class JobRunner {
                 throw JobFailure("job \(lease.jobID) no longer exists")
             }
             let company = try CompanySettings.load(companyID: job.companyID, on: connection)
+            try NettingJobSettings.apply(to: &job, company: company.rules, on: connection)
             if let approved = job.approvesJobID {
                 let state = try connection.queryValue(
                     String.self,

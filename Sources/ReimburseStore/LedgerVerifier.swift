@@ -108,7 +108,7 @@ public struct LedgerVerifier {
     /// The names of all checks, in the order they run.
     public static var checkNames: [String] { checks.map(\.name) }
 
-    private static let companyFilter = "($1::text IS NULL OR company_id = $1::text)"
+    static let companyFilter = "($1::text IS NULL OR company_id = $1::text)"
 
     public static let checks: [Check] = [
         Check(
@@ -201,13 +201,13 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "reimbursement_matches_settlements",
-            summary: "every reimbursement equals the sum of its customer settlements, in both currencies",
+            summary: "every reimbursement equals the sum of its customer settlements of kind reimbursement (its netting pieces are checked by netting_settles_both_sides), in both currencies",
             sql: """
                 WITH s AS (
                     SELECT company_id, reimbursement_id, sum(amount) AS amount, sum(amount_accounting) AS amount_accounting,
                            array_agg('customer_settlement ' || id ORDER BY id) AS ids
                       FROM customer_settlement
-                     WHERE \(companyFilter)
+                     WHERE \(companyFilter) AND kind = 'reimbursement'
                      GROUP BY company_id, reimbursement_id)
                 SELECT r.company_id,
                        format('reimbursement %s of %s %s (accounting %s): its settlements sum to %s (accounting %s)',
@@ -238,7 +238,7 @@ public struct LedgerVerifier {
                            sum(amount_accounting) AS amount_accounting,
                            array_agg('customer_settlement ' || id ORDER BY id) AS ids
                       FROM customer_settlement
-                     WHERE \(companyFilter)
+                     WHERE \(companyFilter) AND kind = 'reimbursement'
                      GROUP BY company_id, debit_transaction_id)
                 SELECT r.company_id,
                        format('reimbursement %s of %s %s (accounting %s, voucher %s, customer %s): its debit transactions sum to %s (accounting %s)%s',
@@ -273,7 +273,7 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "transaction_settled_within_amount",
-            summary: "no customer transaction is settled beyond its amount or against its sign, and reimbursement settlements of a credit never exceed its settled amount",
+            summary: "no customer transaction is settled beyond its amount or against its sign, and reimbursement settlements of a credit (netting pieces included) never exceed its settled amount",
             sql: """
                 SELECT company_id,
                        format('customer transaction %s of customer %s (amount %s, accounting %s) is settled %s (accounting %s): beyond its amount or against its sign',
@@ -302,7 +302,7 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "settlement_matches_credit",
-            summary: "every credit settled by reimbursement exists, is a credit, and belongs to the customer, company and currency of the reimbursement; its debit is a reimbursement debit of the reimbursement's voucher and ledger account; the settlement's job is the reimbursement's",
+            summary: "every credit settled by reimbursement exists, is a credit, and belongs to the customer, company and currency of the reimbursement; its debit is a reimbursement debit of the reimbursement's voucher and ledger account (a netting piece: the customer's own debit, see netting_settles_both_sides); the settlement's job is the reimbursement's",
             sql: """
                 SELECT s.company_id,
                        format('settlement %s of reimbursement %s (customer %s, %s, job %s): %s',
@@ -315,10 +315,11 @@ public struct LedgerVerifier {
                                   CASE WHEN c.currency <> r.currency OR s.currency <> r.currency
                                        THEN format('credit %s is in %s, the settlement in %s', c.id, c.currency, s.currency) END,
                                   CASE WHEN d.id IS NULL THEN format('debit %s does not exist', s.debit_transaction_id) END,
-                                  CASE WHEN d.kind <> 'reimbursement' OR d.voucher IS DISTINCT FROM r.voucher
-                                         OR d.customer_account <> r.customer_account
+                                  CASE WHEN s.kind = 'reimbursement'
+                                        AND (d.kind <> 'reimbursement' OR d.voucher IS DISTINCT FROM r.voucher
+                                             OR d.customer_account <> r.customer_account)
                                        THEN format('debit %s is not a reimbursement debit of voucher %s', d.id, r.voucher) END,
-                                  CASE WHEN d.ledger_account <> c.ledger_account
+                                  CASE WHEN s.kind = 'reimbursement' AND d.ledger_account <> c.ledger_account
                                        THEN format('debit %s is on ledger account %s, the credit on %s', d.id, d.ledger_account, c.ledger_account) END,
                                   CASE WHEN s.job_id <> r.job_id THEN format('the settlement names job %s', s.job_id) END)),
                        array_remove(ARRAY['customer_settlement ' || s.id, 'reimbursement ' || s.reimbursement_id,
@@ -331,23 +332,27 @@ public struct LedgerVerifier {
                  WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "s.company_id"))
                    AND (c.id IS NULL OR c.amount >= 0 OR c.customer_account <> r.customer_account
                         OR c.currency <> r.currency OR s.currency <> r.currency
-                        OR d.id IS NULL OR d.kind <> 'reimbursement' OR d.voucher IS DISTINCT FROM r.voucher
-                        OR d.customer_account <> r.customer_account OR d.ledger_account <> c.ledger_account
+                        OR d.id IS NULL
+                        OR (s.kind = 'reimbursement'
+                            AND (d.kind <> 'reimbursement' OR d.voucher IS DISTINCT FROM r.voucher
+                                 OR d.customer_account <> r.customer_account OR d.ledger_account <> c.ledger_account))
                         OR s.job_id <> r.job_id)
                  ORDER BY 1, 2
                 """),
         Check(
             name: "credit_settled_once",
-            summary: "no credit transaction is settled by more than one reimbursement settlement",
+            summary: "no credit transaction is settled by more than one reimbursement settlement, nor within more than one reimbursement (netting pieces and the remainder's settlement of a credit belong to one reimbursement)",
             sql: """
                 SELECT company_id,
-                       format('credit %s is settled by %s reimbursement settlements', credit_transaction_id, count(*)),
+                       format('credit %s is settled by %s reimbursement settlements within %s reimbursements',
+                              credit_transaction_id, count(*) FILTER (WHERE kind = 'reimbursement'),
+                              count(DISTINCT reimbursement_id)),
                        ARRAY['customer_transaction ' || credit_transaction_id]
                            || array_agg('customer_settlement ' || id ORDER BY id)
                   FROM customer_settlement
                  WHERE \(companyFilter)
                  GROUP BY company_id, credit_transaction_id
-                HAVING count(*) > 1
+                HAVING count(*) FILTER (WHERE kind = 'reimbursement') > 1 OR count(DISTINCT reimbursement_id) > 1
                  ORDER BY 1, 2
                 """),
         Check(
@@ -489,7 +494,7 @@ public struct LedgerVerifier {
                  WHERE selected + customers_gone < customers_total
                  ORDER BY 1, 2
                 """),
-    ] + financialControlChecks
+    ] + financialControlChecks + nettingChecks
 
     /// Numbers formatted from a sequence (`prefix` + zero-padded value) must be exactly the
     /// values 1 ..< next_value, each once. Only numbers starting with the sequence's current

@@ -42,6 +42,18 @@ private func postedLedger() async throws -> TestDatabase {
             _ = try runner.runQueuedJob(id: preview)
             try LedgerFixture.transaction(company, "C006", amount: "-1", on: connection)
             _ = try runner.runQueuedJob(id: try LedgerFixture.job(company, approves: preview, on: connection))
+            // Netting (PRODUCT.md section 7): a EUR credit netted against a debit on another
+            // ledger account at another rate, the remainder reimbursed.
+            try connection.execute("UPDATE company SET exchange_difference_account = '7800' WHERE id = $1", company)
+            try LedgerFixture.customer(company, "C007", group: "NETTING", on: connection)
+            try LedgerFixture.transaction(
+                company, "C007", amount: "-80", accounting: "-88", currency: "EUR", on: connection)
+            try LedgerFixture.transaction(
+                company, "C007", amount: "30", accounting: "36", currency: "EUR", ledgerAccount: "1300", on: connection)
+            try LedgerFixture.transaction(company, "C007", amount: "-20", on: connection)
+            try LedgerFixture.transaction(company, "C007", amount: "5", on: connection)
+            _ = try runner.runQueuedJob(id: try LedgerFixture.job(
+                company, groups: ["NETTING"], debitHandling: "net", on: connection))
         }
     }
     return database
@@ -231,6 +243,27 @@ private let corruptions: [Corruption] = [
             UPDATE reimbursement_job SET customers_total = customers_total + 3
              WHERE company_id = 'USMF' AND id = (SELECT min(job_id) FROM reimbursement WHERE company_id = 'USMF')
             """]),
+    Corruption(
+        check: "netting_settles_both_sides", what: "a netted debit reopened",
+        statements: ["""
+            UPDATE customer_transaction SET settled_amount = 0, settled_amount_accounting = 0
+             WHERE company_id = 'USMF' AND id = (SELECT min(debit_transaction_id) FROM customer_settlement
+                                                  WHERE company_id = 'USMF' AND kind = 'netting')
+            """]),
+    Corruption(
+        check: "netting_settles_both_sides", what: "a netting piece pointing at a credit as its debit",
+        statements: ["""
+            UPDATE customer_settlement SET debit_transaction_id = credit_transaction_id + 0 * id,
+                   credit_transaction_id = debit_transaction_id
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM customer_settlement
+                                                  WHERE company_id = 'USMF' AND kind = 'netting')
+            """]),
+    Corruption(
+        check: "netting_matches_voucher", what: "an exchange difference changed",
+        statements: ["""
+            UPDATE ledger_entry SET amount_accounting = amount_accounting - 1
+             WHERE company_id = 'USMF' AND posting_type = 'exchange_difference' AND account = '7800'
+            """]),
 ]
 
 @Suite("LedgerVerifier")
@@ -242,7 +275,9 @@ struct LedgerVerifierTests {
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
-            #expect(result.checks.count >= 15)  // none dropped; features add their own
+            #expect(result.checks.count >= 17)  // none dropped; features add their own
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM customer_settlement WHERE kind = 'netting'") == 4)
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM ledger_entry WHERE posting_type = 'exchange_difference'") == 2)
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

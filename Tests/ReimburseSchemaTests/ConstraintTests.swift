@@ -215,9 +215,9 @@ struct ConstraintCase: Sendable, CustomTestStringConvertible {
             bad: ["ignore"], good: ["include"], constraint: "reimbursement_job_debit_handling_valid",
             sqlState: check),
         ConstraintCase(
-            name: "debit_handling net (planned, rejected today)",
+            name: "debit_handling NET (net is accepted since 0016, in its own spelling only)",
             statement: "INSERT INTO reimbursement_job (company_id, debit_handling) VALUES ('A', $1)",
-            bad: ["net"], good: ["skip"], constraint: "reimbursement_job_debit_handling_valid", sqlState: check),
+            bad: ["NET"], good: ["net"], constraint: "reimbursement_job_debit_handling_valid", sqlState: check),
         ConstraintCase(
             name: "max_attempts 0",
             statement: "INSERT INTO reimbursement_job (company_id, max_attempts) VALUES ('A', $1)",

@@ -17,6 +17,9 @@ public struct CompanyRules: Sendable, Hashable {
     public var oneTimeVendorGroup: String
     /// Payment term of the vendor invoices: due date = posting date + this many days.
     public var paymentDays: Int
+    /// `company.exchange_difference_account`: ledger account of the exchange differences of
+    /// netting (PRODUCT.md §7); a `net` job of a company without it fails at start.
+    public var exchangeDifferenceAccount: Code?
 
     /// All fields, as read from the `company` row.
     public init(
@@ -25,7 +28,8 @@ public struct CompanyRules: Sendable, Hashable {
         minimumReimbursement: Money = .zero,
         vendorSummaryAccount: Code,
         oneTimeVendorGroup: String,
-        paymentDays: Int = 0
+        paymentDays: Int = 0,
+        exchangeDifferenceAccount: Code? = nil
     ) {
         self.id = id
         self.accountingCurrency = accountingCurrency
@@ -33,5 +37,6 @@ public struct CompanyRules: Sendable, Hashable {
         self.vendorSummaryAccount = vendorSummaryAccount
         self.oneTimeVendorGroup = oneTimeVendorGroup
         self.paymentDays = paymentDays
+        self.exchangeDifferenceAccount = exchangeDifferenceAccount
     }
 }

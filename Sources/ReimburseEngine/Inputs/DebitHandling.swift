@@ -6,4 +6,7 @@ public enum DebitHandling: String, Sendable, Hashable, CaseIterable {
     /// Open debits are left alone and credits are reimbursed in full (D365's "Include
     /// customers with outstanding debit transactions").
     case include
+    /// Credits are first settled against open debits of the same currency, oldest first, and
+    /// only the remainder is reimbursed (PRODUCT.md §7; Dynamics GP's refund checks).
+    case net
 }

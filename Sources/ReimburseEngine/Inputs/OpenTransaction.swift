@@ -18,8 +18,12 @@ public struct OpenTransaction: Sendable, Hashable {
     public var ledgerAccount: Code
     /// A settlement is being prepared elsewhere; touching the customer would race with it.
     public var markedForSettlement: Bool
+    /// `customer_transaction.transaction_date`: netting (PRODUCT.md §7) settles the oldest
+    /// first, by this date and then by id. The other rules do not look at it.
+    public var transactionDate: LocalDate
 
-    /// All fields, as read from the row; settled amounts default to nothing settled.
+    /// All fields, as read from the row; settled amounts default to nothing settled, the date to
+    /// 0001-01-01 (only netting orders by it).
     public init(
         id: Int64,
         currency: Code,
@@ -28,7 +32,8 @@ public struct OpenTransaction: Sendable, Hashable {
         settledAmount: Money = .zero,
         settledAmountAccounting: Money = .zero,
         ledgerAccount: Code,
-        markedForSettlement: Bool = false
+        markedForSettlement: Bool = false,
+        transactionDate: LocalDate = .earliest
     ) {
         self.id = id
         self.currency = currency
@@ -38,5 +43,6 @@ public struct OpenTransaction: Sendable, Hashable {
         self.settledAmountAccounting = settledAmountAccounting
         self.ledgerAccount = ledgerAccount
         self.markedForSettlement = markedForSettlement
+        self.transactionDate = transactionDate
     }
 }

@@ -6,14 +6,17 @@
 public struct ReimbursementProposal: Sendable, Hashable {
     /// Transaction currency of the credits.
     public var currency: Code
-    /// Positive sum of the credits' remaining amounts, in `currency`.
+    /// Positive sum of the credits' remaining amounts, in `currency` (with netting: the
+    /// remainder after netting, what is reimbursed).
     public var amount: Money
     /// Positive sum of the credits' remaining amounts, in accounting currency.
     public var amountAccounting: Money
-    /// The credits it settles, ascending.
+    /// The credits it settles, ascending (with netting: by netting or reimbursement).
     public var creditTransactionIds: [Int64]
     /// The vendor that would be paid; `nil` when a one-time vendor would be created.
     public var vendorAccount: Code?
+    /// `debit_handling = 'net'`: what it nets first (PRODUCT.md §7); `nil` otherwise.
+    public var netting: NettingSummary?
 
     /// All fields, as stored in `reimbursement_proposal`.
     public init(
@@ -21,13 +24,15 @@ public struct ReimbursementProposal: Sendable, Hashable {
         amount: Money,
         amountAccounting: Money,
         creditTransactionIds: [Int64],
-        vendorAccount: Code?
+        vendorAccount: Code?,
+        netting: NettingSummary? = nil
     ) {
         self.currency = currency
         self.amount = amount
         self.amountAccounting = amountAccounting
         self.creditTransactionIds = creditTransactionIds
         self.vendorAccount = vendorAccount
+        self.netting = netting
     }
 }
 

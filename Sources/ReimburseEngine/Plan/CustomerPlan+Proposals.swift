@@ -11,7 +11,8 @@ extension CustomerPlan {
                 amount: reimbursement.amount,
                 amountAccounting: reimbursement.amountAccounting,
                 creditTransactionIds: reimbursement.creditTransactionIds,
-                vendorAccount: vendorAccount)
+                vendorAccount: vendorAccount,
+                netting: reimbursement.netting?.summary)
         }
     }
 }

@@ -15,10 +15,15 @@ public struct PlannedReimbursement: Sendable, Hashable {
     /// One per distinct ledger account of the credits, ascending by account.
     public var debits: [PlannedDebit]
     /// The voucher: one debit line per entry of `debits` in the same order, then one credit
-    /// line to the company's vendor summary account. Sums to zero in both currencies.
+    /// line to the company's vendor summary account, then (netting) the `customer_netting` and
+    /// `exchange_difference` lines. Sums to zero in both currencies.
     public var voucherLines: [PlannedLedgerLine]
     /// Due date of the vendor invoice: posting date + the company's payment days.
     public var dueDate: LocalDate
+    /// `debit_handling = 'net'`: the netting settled in the same atomic unit and voucher
+    /// (PRODUCT.md §7); its lines follow the vendor summary line in ``voucherLines``. `nil`
+    /// for the other debit handlings.
+    public var netting: PlannedNetting?
 
     /// All fields; the planner is the only producer that guarantees the sums agree.
     public init(
@@ -27,7 +32,8 @@ public struct PlannedReimbursement: Sendable, Hashable {
         amountAccounting: Money,
         debits: [PlannedDebit],
         voucherLines: [PlannedLedgerLine],
-        dueDate: LocalDate
+        dueDate: LocalDate,
+        netting: PlannedNetting? = nil
     ) {
         self.currency = currency
         self.amount = amount
@@ -35,5 +41,6 @@ public struct PlannedReimbursement: Sendable, Hashable {
         self.debits = debits
         self.voucherLines = voucherLines
         self.dueDate = dueDate
+        self.netting = netting
     }
 }

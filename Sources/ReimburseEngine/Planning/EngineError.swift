@@ -15,13 +15,16 @@ public enum EngineError: Error, Sendable, Hashable {
     case totalOutOfRange(currency: String, detail: String)
     /// Posting date plus the company's payment days leaves the calendar (0001...9999).
     case dueDateOutOfRange(company: String, postingDate: LocalDate, paymentDays: Int)
+    /// Netting needs an exchange difference line but the company has no
+    /// `exchange_difference_account` (the store checks it at the start of a `net` job).
+    case exchangeDifferenceAccountMissing(company: String)
 
     /// For the customer cases, the text of the `invalid_data` row's `detail`; `nil` for job
     /// cases.
     var customerDetail: String? {
         switch self {
         case .amountOutOfRange(_, _, let detail), .invalidCustomerData(_, let detail): return detail
-        case .totalOutOfRange, .dueDateOutOfRange: return nil
+        case .totalOutOfRange, .dueDateOutOfRange, .exchangeDifferenceAccountMissing: return nil
         }
     }
 }
@@ -43,6 +46,9 @@ extension EngineError: CustomStringConvertible {
             return "company \(company): posting date \(postingDate) plus reimbursement_payment_days "
                 + "\(paymentDays) is not a date between 0001-01-01 and 9999-12-31; fix "
                 + "company.reimbursement_payment_days or the job's posting_date."
+        case .exchangeDifferenceAccountMissing(let company):
+            return "company \(company) has no exchange_difference_account: a job with debit_handling = 'net' "
+                + "posts exchange differences of netting there; set company.exchange_difference_account."
         }
     }
 }

@@ -12,6 +12,7 @@ extension ReimbursementPlanner {
     func planApproval(
         _ customer: CustomerFacts, scan: CreditScan, proposals: [ApprovedProposal]
     ) throws(EngineError) -> CustomerPlan {
+        if options.debitHandling == .net { return try planNettingApproval(customer, scan: scan, proposals: proposals) }
         guard scan.hasCredits else { return .noCreditBalance }
         guard !proposals.isEmpty else {
             return try withoutProposals(planPosting(customer, scan: scan))

@@ -2,6 +2,7 @@ extension ReimbursementPlanner {
     /// The rules for `post` and `preview`, checks in the contract's order: the first that
     /// applies decides the reason.
     func planPosting(_ customer: CustomerFacts, scan: CreditScan) throws(EngineError) -> CustomerPlan {
+        if options.debitHandling == .net { return try planNettingPosting(customer, scan: scan) }
         guard scan.hasCredits else { return .noCreditBalance }
         if let reason = customerWideReason(customer, scan: scan, judgingDebits: true) {
             return customerWideSkip(reason, customer, scan: scan, keeping: [])

@@ -18,6 +18,7 @@ struct DemoStory {
         if let approval = try await approvePreview(jobs[0]) { jobs.append(approval) }
         try await showResults(of: jobs)
         try await showFinancialControls()
+        try await showNetting()
     }
 
     /// Runs the real daemon until no job is runnable, on the schema the demo migrated.

@@ -4,4 +4,5 @@ import ArgumentParser
 enum DebitHandlingArgument: String, CaseIterable, ExpressibleByArgument, Sendable {
     case skip
     case include
+    case net
 }
