@@ -28,12 +28,13 @@ struct DefaultsTests {
     static func expectedSequences(_ company: String) -> [Sequence] {
         [
             Sequence(company: company, name: "one_time_vendor", prefix: "OTV-", nextValue: 1, width: 8),
+            Sequence(company: company, name: "payment_voucher", prefix: "PV-", nextValue: 1, width: 8),
             Sequence(company: company, name: "reimbursement_voucher", prefix: "RV-", nextValue: 1, width: 8),
             Sequence(company: company, name: "vendor_invoice", prefix: "VI-", nextValue: 1, width: 8),
         ]
     }
 
-    @Test func aNewCompanyGetsItsThreeNumberSequences() async throws {
+    @Test func aNewCompanyGetsItsFourNumberSequences() async throws {
         let database = try await TestServer.database()
         let (sequences, queueRows, company) = try await database.withConnection { connection in
             guard try Self.sequences(connection).isEmpty else { throw TestFailure("the template has sequences") }
@@ -71,7 +72,7 @@ struct DefaultsTests {
             return (try Self.sequences(connection), numbers)
         }
         #expect(sequences == codes.sorted().flatMap(Self.expectedSequences))
-        #expect(numbers == ["OTV-00000001", "RV-00000001", "VI-00000001"])
+        #expect(numbers == ["OTV-00000001", "PV-00000001", "RV-00000001", "VI-00000001"])
     }
 
     @Test func sequencesGoWithTheirCompanyAndMayBeConfigured() async throws {

@@ -21,6 +21,8 @@ struct RowLevelSecurityTests {
         ("ledger_entry", "company_id"),
         ("reimbursement_proposal", "company_id"),
         ("reimbursement_skip", "company_id"),
+        ("customer_bank_account", "company_id"),
+        ("vendor_bank_account", "company_id"),
         ("reimbursement_report", "company_id"),
         ("customer_credit_balance", "company_id"),
         ("job_overview", "company_id"),
@@ -46,6 +48,8 @@ struct RowLevelSecurityTests {
         ("reimbursement_proposal", "company_id"),
         ("reimbursement_skip", "company_id"),
         ("company_access", "company_id"),
+        ("customer_bank_account", "company_id"),
+        ("vendor_bank_account", "company_id"),
         ("reimburse_schema_migration", "name"),
     ]
 

@@ -217,6 +217,18 @@ enum Fixture {
         try customer(company, "C3", vendorAccount: "V-C3", on: connection)
         try vendor(company, "V-C3", on: connection)
         try vendor(company, "OTV-00000001", oneTime: true, customerAccount: "C1", on: connection)
+        // Bank data (sql/0019): the company's paying account, a customer's and a vendor's.
+        try connection.execute(
+            """
+            UPDATE company SET bank_account_iban = 'DE89370400440532013000', bank_account_bic = 'COBADEFFXXX',
+                               bank_ledger_account = '1910' WHERE id = $1
+            """, company)
+        try connection.execute(
+            "INSERT INTO customer_bank_account (company_id, customer_account, iban, bic) VALUES ($1, 'C1', 'FR1420041010050500013M02606', 'PSSTFRPPLIL')",
+            company)
+        try connection.execute(
+            "INSERT INTO vendor_bank_account (company_id, vendor_account, iban, bic) VALUES ($1, 'V-C3', 'NL91ABNA0417164300', NULL)",
+            company)
 
         let voucher = "RV-00000001"
         let credit = try transaction(

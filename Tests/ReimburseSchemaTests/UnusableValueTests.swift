@@ -157,7 +157,7 @@ enum UnusableValueCatalog {
     /// PRODUCT.md section 2: the tables users write.
     static let userTables = [
         "company", "number_sequence", "customer", "vendor", "customer_transaction", "reimbursement_job",
-        "company_access", "ledger_period",
+        "company_access", "ledger_period", "customer_bank_account", "vendor_bank_account",
     ]
 
     /// User-written columns of tables the daemon otherwise writes.
