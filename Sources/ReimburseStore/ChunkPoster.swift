@@ -124,6 +124,7 @@ struct ChunkPoster {
         var settledAmounts: [Money] = []
         var settledAccounting: [Money] = []
         var netting = NettingRows()
+        var vendorBankAccounts = OneTimeVendorBankAccounts()
         vendorRows.reserveCapacity(vendorsToCreate)
         transactionRows.reserveCapacity(debitCount)
         settlementRows.reserveCapacity(settlementCount)
@@ -149,6 +150,7 @@ struct ChunkPoster {
                     withoutAddress.contains(customer.account) ? nil : customer.address,
                     true, customer.account,
                 ])
+                vendorBankAccounts.add(vendorAccount: vendorAccount, customerAccount: customer.account.text)
             }
             for reimbursement in reimbursements {
                 let reimbursementID = ids.nextReimbursement()
@@ -198,6 +200,7 @@ struct ChunkPoster {
         // Order follows the foreign keys: vendors before invoices, reimbursements before the
         // rows that point at them.
         try Self.vendors.write(vendorRows, on: connection, staged: stagedWrites)
+        try vendorBankAccounts.write(companyID: job.companyID, on: connection)
         try Self.transactions.write(transactionRows, on: connection, staged: stagedWrites)
         try Self.reimbursements.write(reimbursementRows, on: connection, staged: stagedWrites)
         try Self.vendorInvoices.write(invoiceRows, on: connection, staged: stagedWrites)
