@@ -45,12 +45,19 @@ var targets: [Target] = [
         name: "ReimburseEngine",
         swiftSettings: strictSwift
     ),
+    // Pure too: ISO 20022 pain.001 payment documents (section 9), no I/O.
+    .target(
+        name: "PaymentDocument",
+        dependencies: ["ReimburseEngine"],
+        swiftSettings: strictSwift
+    ),
     // Layer 4: loads chunks of customers and posts plans.
     .target(
         name: "ReimburseStore",
         dependencies: [
             "Postgres",
             "ReimburseEngine",
+            "PaymentDocument",
             .product(name: "Logging", package: "swift-log"),
         ],
         swiftSettings: strictSwift
@@ -95,6 +102,13 @@ var targets: [Target] = [
     .testTarget(
         name: "ReimburseEngineTests",
         dependencies: ["ReimburseEngine"],
+        swiftSettings: strictSwift
+    ),
+    // The payment document writer, checked by independent tools (a Python venv made by
+    // scripts/test: sepaxml's ISO 20022 schemas, xmlschema, schwifty).
+    .testTarget(
+        name: "PaymentDocumentTests",
+        dependencies: ["PaymentDocument", "ReimburseEngine", "ReimburseTestSupport"],
         swiftSettings: strictSwift
     ),
     .testTarget(
