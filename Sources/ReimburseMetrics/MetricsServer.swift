@@ -64,10 +64,19 @@ public final class MetricsServer: Service, Sendable {
         waiter.cancel()
         if let failure {
             task.cancel()
-            throw failure as? MetricsServerError ?? MetricsServerError(address: address, reason: "\(failure)")
+            throw failure as? MetricsServerError ?? MetricsServerError(address: address, reason: Self.reason(failure))
         }
         serving.withLock { $0 = task }
         logger.info("serving metrics", metadata: ["address": "\(address)", "path": "/metrics"])
+    }
+
+    /// "bind: Address already in use" rather than the socket library's enum.
+    static func reason(_ error: any Error) -> String {
+        switch error as? SocketError {
+        case .failed(let call, _, let message): "\(call.lowercased()): \(message)"
+        case .some(let other): other.localizedDescription
+        case nil: "\(error)"
+        }
     }
 
     /// One scrape's body.
