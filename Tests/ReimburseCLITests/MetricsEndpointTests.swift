@@ -137,6 +137,26 @@ struct MetricsEndpointTests {
         }
     }
 
+    @Test func theReadmeAlertsArePromtoolValidRulesWithTheTestedExpressions() async throws {
+        let readme = try String(contentsOfFile: TestServer.repositoryRoot + "/README.md", encoding: .utf8)
+        guard let start = readme.range(of: "```yaml\ngroups:"),
+              let end = readme.range(of: "```", range: start.upperBound..<readme.endIndex)
+        else {
+            Issue.record("README.md has no ```yaml block of alert rules")
+            return
+        }
+        let rules = String(readme[readme.index(start.lowerBound, offsetBy: 8)..<end.lowerBound])
+        for expression in [Self.jobFailedAlert, Self.queueStuckAlert, Self.daemonDownAlert] {
+            #expect(rules.contains("expr: \(expression)\n"), "README's rules lack \(expression)")
+        }
+        let path = NSTemporaryDirectory() + "reimburse-rules-\(getpid())-\(UUID().uuidString.prefix(8)).yml"
+        try rules.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let check = try await ChildProcess("/bin/sh", ["-c", "exec promtool check rules \"$1\"", "promtool", path],
+                                           environment: ChildProcess.baseEnvironment).wait(timeout: .seconds(60))
+        #expect(check.exitCode == 0 && check.standardOutput.contains("SUCCESS: 3 rules found"), "\(check)")
+    }
+
     @Test func aSlowDatabaseCannotHangAScrape() async throws {
         let database = try await TestServer.database()
         try await database.withConnection { try MetricsFixture.companies(on: $0) }
