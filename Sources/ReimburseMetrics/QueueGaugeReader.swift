@@ -17,6 +17,9 @@ final class QueueGaugeReader: Sendable {
     private let timeout: Duration
     private let logger: Logger
     private let inFlight = Mutex(false)
+    /// Whether the last read failed, so a database that is away is logged once when it goes
+    /// and once when it is back, not at every scrape.
+    private let failing = Mutex(false)
 
     init(conninfo: String?, schema: String, statementTimeout: Duration = .seconds(2), timeout: Duration = .seconds(4),
          logger: Logger) {
@@ -55,17 +58,29 @@ final class QueueGaugeReader: Sendable {
                         milliseconds, schema)
                     return try QueueGaugeRow.readAll(on: connection)
                 }
+                if self.failing.withLock({ failing in defer { failing = false }; return failing }) {
+                    logger.info("metrics: the queue gauges can be read again")
+                }
                 result.set(rows)
             } catch {
-                logger.warning("metrics: cannot read the queue gauges", metadata: ["error": "\(error)"])
+                if self.failing.withLock({ failing in defer { failing = true }; return !failing }) {
+                    logger.warning(
+                        "metrics: cannot read the queue gauges; scrapes go without them until the database answers",
+                        metadata: ["error": "\(error)"])
+                } else {
+                    logger.debug("metrics: cannot read the queue gauges", metadata: ["error": "\(error)"])
+                }
                 result.set(nil)
             }
         }
         let timeout = self.timeout
         let timer = Task {
             try await Task.sleep(for: timeout)
-            if result.set(nil) {
-                logger.warning("metrics: the queue query did not answer within \(timeout); this scrape goes without it")
+            guard result.set(nil) else { return }
+            if self.failing.withLock({ failing in defer { failing = true }; return !failing }) {
+                logger.warning("metrics: the queue query did not answer within \(timeout); scrapes go without it until it does")
+            } else {
+                logger.debug("metrics: the queue query did not answer within \(timeout)")
             }
         }
         let rows = await result.value()
@@ -73,7 +88,20 @@ final class QueueGaugeReader: Sendable {
         return rows
     }
 
+    /// Closes the connection, waiting at most 2 s: a read stuck on a dead network must not
+    /// hold up the daemon's stop.
     func close() async {
-        await connection.close()
+        let closed = OnceResult<Void>()
+        let connection = self.connection
+        Task {
+            await connection.close()
+            closed.set(())
+        }
+        let timer = Task {
+            try await Task.sleep(for: .seconds(2))
+            closed.set(())
+        }
+        await closed.value()
+        timer.cancel()
     }
 }
