@@ -52,6 +52,10 @@ struct AttackFeatureTests {
             SELECT id, customer_account, currency, amount, settled_amount, settled_amount_accounting
               FROM customer_transaction WHERE company_id = $1
             """, company)
+        try connection.execute("DROP TABLE IF EXISTS attack_mark")
+        try connection.execute(
+            "CREATE TABLE attack_mark AS SELECT coalesce(max(id), 0) AS last FROM customer_settlement WHERE company_id = $1",
+            company)
     }
 
     /// Every invariant of the money path, as SQL: returns the violations (empty when clean).
@@ -76,16 +80,16 @@ struct AttackFeatureTests {
                     OR abs(settled_amount_accounting) > abs(amount_accounting)
                     OR sign(settled_amount_accounting) * sign(amount_accounting) < 0)
             """, company, on: connection)
-        // Conservation, per transaction: what its settled amounts moved by is exactly what the
-        // job's settlement rows say (credit side amount_accounting, debit side
+        // Conservation, per transaction: what its settled amounts moved by since the snapshot is
+        // exactly what the settlement rows written since then say (credit side amount_accounting, debit side
         // debit_amount_accounting for netting, amount_accounting for reimbursement debits).
         found += try Store.rows("""
             WITH moved AS (
                 SELECT s.credit_transaction_id AS id, -s.amount AS amount, -s.amount_accounting AS accounting
-                  FROM customer_settlement s WHERE s.company_id = $1
+                  FROM customer_settlement s WHERE s.company_id = $1 AND s.id > (SELECT last FROM attack_mark)
                 UNION ALL
                 SELECT s.debit_transaction_id, s.amount, coalesce(s.debit_amount_accounting, s.amount_accounting)
-                  FROM customer_settlement s WHERE s.company_id = $1),
+                  FROM customer_settlement s WHERE s.company_id = $1 AND s.id > (SELECT last FROM attack_mark)),
             per AS (SELECT id, sum(amount) AS amount, sum(accounting) AS accounting FROM moved GROUP BY id)
             SELECT 'transaction ' || t.id || ' moved ' || (t.settled_amount - coalesce(b.settled_amount, 0)) || ' / '
                    || (t.settled_amount_accounting - coalesce(b.settled_amount_accounting, 0))
