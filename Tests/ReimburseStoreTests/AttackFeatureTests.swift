@@ -616,9 +616,7 @@ struct AttackFeatureTests {
             return (update, insert)
         }
         #expect(update?.contains("lock timeout") == true, "\(String(describing: update))")
-        withKnownIssue("a period INSERTed while a chunk of a company without periods is in flight does not wait for it") {
-            #expect(insert?.contains("lock timeout") == true, "the INSERT committed at once: \(String(describing: insert))")
-        }
+        #expect(insert?.contains("lock timeout") == true, "the INSERT committed at once: \(String(describing: insert))")
     }
 
     // MARK: - Controls: the company's day
