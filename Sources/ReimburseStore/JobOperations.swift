@@ -11,12 +11,17 @@ enum JobOperations {
     static func make(
         job: StoredJob, company: CompanyRules, postingDate: LocalDate, on connection: PostgresConnection
     ) throws -> any JobOperation {
-        let operation = try connection.queryValue(
-            String.self, "SELECT operation FROM reimbursement_job WHERE company_id = $1 AND id = $2",
-            job.companyID, job.id) ?? "reimburse"
+        let rows = try connection.query(ReversalRequest.sql, job.companyID, job.id) { row in
+            (try row.decode(String.self, at: 0), ReversalRequest(
+                reversesJobID: try row.decode(Int64?.self, at: 1), reimbursementIDs: try row.decode([Int64]?.self, at: 2),
+                reason: try row.decode(String?.self, at: 3) ?? "", requestedBy: try row.decode(at: 4)))
+        }
+        guard let (operation, request) = rows.first else { throw JobFailure("job \(job.id) no longer exists") }
         switch operation {
         case "reimburse":
             return ReimburseOperation(job: job, company: company, postingDate: postingDate)
+        case "reverse":
+            return ReverseOperation(job: job, request: request, postingDate: postingDate)
         default:
             throw JobFailure("job \(job.id) has operation '\(operation)', which this version of reimburse cannot run")
         }
