@@ -30,12 +30,12 @@ ALTER TABLE reimbursement_job
     ADD CONSTRAINT reimbursement_job_reversal_reason_length CHECK (char_length(reversal_reason) <= 2000),
     -- Same guards as the other selection arrays (sql/0010), and a list naming nothing is a
     -- mistake, not a request.
-    ADD CONSTRAINT reimbursement_job_reverses_reimbursement_ids_no_null_elements CHECK (
+    ADD CONSTRAINT reimbursement_job_reversed_ids_no_null_elements CHECK (
         array_ndims(reverses_reimbursement_ids) IS DISTINCT FROM 1
         OR array_position(reverses_reimbursement_ids, NULL) IS NULL),
-    ADD CONSTRAINT reimbursement_job_reverses_reimbursement_ids_one_dimension_from_1 CHECK (
+    ADD CONSTRAINT reimbursement_job_reversed_ids_one_dimension_from_1 CHECK (
         array_ndims(reverses_reimbursement_ids) = 1 AND array_lower(reverses_reimbursement_ids, 1) = 1),
-    ADD CONSTRAINT reimbursement_job_reverses_reimbursement_ids_not_empty CHECK (
+    ADD CONSTRAINT reimbursement_job_reversed_ids_not_empty CHECK (
         cardinality(reverses_reimbursement_ids) >= 1);
 
 CREATE INDEX reimbursement_job_reverses_idx
