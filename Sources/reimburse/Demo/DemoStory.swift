@@ -17,6 +17,7 @@ struct DemoStory {
         try await runDaemon(summarizing: jobs)
         if let approval = try await approvePreview(jobs[0]) { jobs.append(approval) }
         try await showResults(of: jobs)
+        try await reverseOne(of: jobs[1])
     }
 
     private func query<T: Sendable>(_ body: @escaping @Sendable (DemoQueries) throws -> T) async throws -> T {
