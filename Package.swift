@@ -18,6 +18,7 @@ var products: [Product] = [
     .library(name: "ReimburseEngine", targets: ["ReimburseEngine"]),
     .library(name: "ReimburseStore", targets: ["ReimburseStore"]),
     .library(name: "ReimburseDaemon", targets: ["ReimburseDaemon"]),
+    .library(name: "ReimburseMetrics", targets: ["ReimburseMetrics"]),
     .library(name: "ReimburseTestSupport", targets: ["ReimburseTestSupport"]),
 ]
 
@@ -74,6 +75,22 @@ var targets: [Target] = [
         ],
         swiftSettings: strictSwift
     ),
+    // Beside layer 5: /metrics for Prometheus (PRODUCT.md section 10). FlyingFox has no
+    // dependencies of its own (no SwiftNIO): a small HTTP server that adds seconds, not minutes,
+    // to a clean build.
+    .target(
+        name: "ReimburseMetrics",
+        dependencies: [
+            "Postgres",
+            "ReimburseDaemon",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ],
+        swiftSettings: strictSwift
+    ),
     // Layer 6: the command line.
     .executableTarget(
         name: "reimburse",
@@ -83,6 +100,7 @@ var targets: [Target] = [
             "ReimburseEngine",
             "ReimburseStore",
             "ReimburseDaemon",
+            "ReimburseMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,6 +180,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: targets
 )

@@ -58,8 +58,9 @@ ALTER TABLE ledger_entry
     DROP CONSTRAINT ledger_entry_posting_type_side,
     ADD CONSTRAINT ledger_entry_posting_type_side CHECK (
         CASE posting_type
-            WHEN 'customer_reimbursement' THEN amount > 0
-            WHEN 'vendor_balance'         THEN amount < 0
+            -- A reversal's lines (reversal_id set, 0015) mirror the original's: the other side.
+            WHEN 'customer_reimbursement' THEN (amount > 0) = (reversal_id IS NULL)
+            WHEN 'vendor_balance'         THEN (amount < 0) = (reversal_id IS NULL)
             WHEN 'exchange_difference'    THEN amount = 0 AND amount_accounting <> 0
             ELSE true
         END);

@@ -82,34 +82,38 @@ public final class JobRunner {
         shouldStop: () -> Bool = { false },
         progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }
     ) throws -> JobRunOutcome {
-        var (job, company, postingDate, setup) = try prepare(lease)
-        var position = ScanPosition(
-            checkpoint: job.checkpointCustomer, done: job.customersDone, tally: try job.storedTally(),
-            deferred: job.deferredCustomers)
+        let (job, operation, postingDate, setup) = try prepare(lease)
+        return try run(
+            lease, job: job, operation: operation, postingDate: postingDate, setup: setup,
+            shouldStop: shouldStop, progress: progress)
+    }
+
+    /// The chunk loop, the same for every operation.
+    private func run<Operation: JobOperation>(
+        _ lease: JobLease, job: StoredJob, operation: Operation, postingDate: LocalDate,
+        setup firstSetup: FirstChunkSetup?, shouldStop: () -> Bool, progress: (_ done: Int, _ total: Int) -> Void
+    ) throws -> JobRunOutcome {
+        var setup = firstSetup
+        var position = ScanPosition<Operation.Key, Operation.Tally>(
+            checkpoint: try job.checkpointCustomer.map { try operation.key(stored: $0) }, done: job.customersDone,
+            tally: try operation.storedTally(job.result),
+            deferred: try job.deferredCustomers.map { try operation.key(stored: $0) })
         let total = job.customersTotal ?? 0
-        let planner = ReimbursementPlanner(
-            company: company.rules,
-            options: JobOptions(
-                debitHandling: DebitHandling(rawValue: job.debitHandling) ?? .skip,
-                summarize: job.summarize,
-                postingDate: postingDate,
-                mode: job.engineMode))
         while true {
-            if shouldStop() { return .interrupted(position.tally) }
+            if shouldStop() { return .interrupted(operation.outcomeTally(position.tally)) }
             let before = position.done
             let step = try runChunk(
-                lease, job: job, company: company.rules, postingDate: postingDate, planner: planner,
-                position: position, setup: setup)
+                lease, job: job, operation: operation, postingDate: postingDate, position: position, setup: setup)
             setup = nil
             switch step {
             case .cancelled:
-                return .cancelled(position.tally)
+                return .cancelled(operation.outcomeTally(position.tally))
             case .finished(let next):
                 if next.done > before { progress(next.done, max(total, next.done)) }
-                return .succeeded(next.tally)
+                return .succeeded(operation.outcomeTally(next.tally))
             case .waiting(let next):
                 if next.done > before { progress(next.done, max(total, next.done)) }
-                return .waiting(next.tally, lockedCustomers: next.deferred.count)
+                return .waiting(operation.outcomeTally(next.tally), lockedCustomers: next.deferred.count)
             case .advanced(let next):
                 position = next
                 progress(position.done, max(total, position.done))
@@ -157,14 +161,14 @@ public final class JobRunner {
     /// Where a run stands between chunks. A customer is behind the checkpoint only once it was
     /// posted or judged, is in `deferred`, or was gone under its account when the chunk that
     /// chose it came to lock it: the checkpoint never passes a customer nobody looked at.
-    struct ScanPosition {
+    struct ScanPosition<Key, Tally> {
         /// The last key the scan chose (nil: none yet).
-        var checkpoint: Code?
-        /// Customers planned (posted, skipped or counted) so far.
+        var checkpoint: Key?
+        /// Units (customers, reimbursements) planned (posted, skipped or counted) so far.
         var done: Int
-        var tally: JobTally
-        /// Chosen customers another session held, in the order they will be tried again.
-        var deferred: [Code]
+        var tally: Tally
+        /// Chosen units another session held, in the order they will be tried again.
+        var deferred: [Key]
         /// The scan found nothing after the checkpoint in this run; the next chunk tries the
         /// deferred customers (after which the scan looks again: a customer renamed forward
         /// meanwhile shows up there).
@@ -174,12 +178,12 @@ public final class JobRunner {
         var triedInVain = 0
     }
 
-    private enum ChunkStep {
-        case advanced(ScanPosition)
+    private enum ChunkStep<Key, Tally> {
+        case advanced(ScanPosition<Key, Tally>)
         /// The job ended in this chunk's transaction.
-        case finished(ScanPosition)
-        /// The job went back to the queue to wait for locked customers, in this chunk's transaction.
-        case waiting(ScanPosition)
+        case finished(ScanPosition<Key, Tally>)
+        /// The job went back to the queue to wait for locked units, in this chunk's transaction.
+        case waiting(ScanPosition<Key, Tally>)
         /// The job was marked cancelled in this chunk's transaction.
         case cancelled
     }
@@ -193,10 +197,10 @@ public final class JobRunner {
     }
 
     /// Loads the job and checks the company, its sequences, an approved preview and the financial
-    /// controls (``JobStartControls``: four eyes, the effective date, its ledger period), in a
-    /// read-only transaction (no WAL flush): what it decides is written by the first chunk's
-    /// commit, which saves a small job one durable commit.
-    private func prepare(_ lease: JobLease) throws -> (StoredJob, CompanySettings, LocalDate, FirstChunkSetup?) {
+    /// controls (``JobStartControls``: four eyes, the effective date, its ledger period), and
+    /// prepares the job's operation, in a read-only transaction (no WAL flush): what it decides
+    /// is written by the first chunk's commit, which saves a small job one durable commit.
+    private func prepare(_ lease: JobLease) throws -> (StoredJob, any JobOperation, LocalDate, FirstChunkSetup?) {
         try connection.transaction(readOnly: true) { connection in
             guard var job = try StoredJob.load(id: lease.jobID, on: connection) else {
                 throw JobFailure("job \(lease.jobID) no longer exists")
@@ -216,13 +220,15 @@ public final class JobRunner {
             }
             let effective = try JobStartControls.check(companyID: job.companyID, jobID: job.id, on: connection)
             let postingDate = effective.date
+            let operation = try JobOperations.make(
+                job: job, company: company.rules, postingDate: postingDate, on: connection)
             var setup: FirstChunkSetup?
             if job.customersTotal == nil || effective.needsRecording {
-                let total = try ChunkLoader(connection: connection, job: job).countSelected()
+                let total = try operation.countSelected(on: connection)
                 setup = FirstChunkSetup(customersTotal: job.customersTotal ?? total, postingDate: postingDate)
                 job.customersTotal = job.customersTotal ?? total
             }
-            return (job, company, postingDate, setup)
+            return (job, operation, postingDate, setup)
         }
     }
 
@@ -230,10 +236,10 @@ public final class JobRunner {
     /// once the scan is through), lock exactly those that nobody else holds, plan and post them,
     /// and move the checkpoint. The job row is not locked before the last, fenced update, so the
     /// daemon's heartbeat never waits behind a chunk.
-    private func runChunk(
-        _ lease: JobLease, job: StoredJob, company: CompanyRules, postingDate: LocalDate,
-        planner: ReimbursementPlanner, position: ScanPosition, setup: FirstChunkSetup?
-    ) throws -> ChunkStep {
+    private func runChunk<Operation: JobOperation>(
+        _ lease: JobLease, job: StoredJob, operation: Operation, postingDate: LocalDate,
+        position: ScanPosition<Operation.Key, Operation.Tally>, setup: FirstChunkSetup?
+    ) throws -> ChunkStep<Operation.Key, Operation.Tally> {
         let staged = try stagedWritesNeeded()
         return try connection.transaction { connection in
             try connection.execute(
@@ -245,45 +251,36 @@ public final class JobRunner {
                 """, lease.jobID, lease.token) { try $0.decode(Bool.self, at: 0) }
             guard let cancelRequested = status.first else { throw LeaseLost(jobID: lease.jobID) }
             if cancelRequested {
-                try JobStateStore.markFinished(lease, state: "cancelled", tally: position.tally, inTransactionOn: connection)
+                try JobStateStore.markFinished(
+                    lease, state: "cancelled", result: operation.resultJSON(position.tally), inTransactionOn: connection)
                 return .cancelled
             }
             try LedgerPeriodCheck.duringChunk(companyID: job.companyID, date: postingDate, on: connection)
 
-            let loader = ChunkLoader(connection: connection, job: job)
             var next = position
-            var keys: [Code] = []
+            var keys: [Operation.Key] = []
             var scanning = false
             if !position.scanExhausted {
-                keys = try loader.nextKeys(after: position.checkpoint, limit: configuration.chunkSize)
+                keys = try operation.nextKeys(after: position.checkpoint, limit: configuration.chunkSize, on: connection)
                 scanning = !keys.isEmpty
                 next.scanExhausted = keys.count < configuration.chunkSize
             }
             if !scanning {
                 guard !position.deferred.isEmpty else {
-                    try record(lease, next, gone: 0, gotOn: true, setup: setup, on: connection)
-                    try JobStateStore.markFinished(lease, state: "succeeded", tally: position.tally, inTransactionOn: connection)
+                    try record(lease, operation, next, gone: 0, gotOn: true, setup: setup, on: connection)
+                    try JobStateStore.markFinished(
+                        lease, state: "succeeded", result: operation.resultJSON(position.tally),
+                        inTransactionOn: connection)
                     return .finished(next)
                 }
                 keys = Array(position.deferred.prefix(configuration.chunkSize))
             }
-            let chunk = try loader.lock(keys)
-            let customers = chunk.customers
+            let chunk = try operation.lock(keys, on: connection)
+            let newTally = try operation.process(chunk, tally: position.tally, stagedWrites: staged, on: connection)
 
-            let newTally: JobTally
-            if customers.isEmpty {
-                newTally = position.tally
-            } else {
-                let poster = ChunkPoster(
-                    connection: connection, job: job, company: company, postingDate: postingDate, stagedWrites: staged,
-                    withoutName: chunk.withoutName, withoutAddress: chunk.withoutAddress)
-                newTally = try ChunkProcessor(connection: connection, poster: poster, planner: planner)
-                    .process(chunk, tally: position.tally)
-            }
-
-            let gotOn = !customers.isEmpty || !chunk.gone.isEmpty
+            let gotOn = chunk.unitCount > 0 || !chunk.gone.isEmpty
             next.tally = newTally
-            next.done = position.done + customers.count
+            next.done = position.done + chunk.unitCount
             if scanning {
                 next.checkpoint = keys.last
                 next.deferred = position.deferred + chunk.deferred
@@ -293,17 +290,18 @@ public final class JobRunner {
                 next.scanExhausted = false
                 next.triedInVain = gotOn ? 0 : position.triedInVain + keys.count
             }
-            try record(lease, next, gone: chunk.gone.count, gotOn: gotOn, setup: setup, on: connection)
+            try record(lease, operation, next, gone: chunk.gone.count, gotOn: gotOn, setup: setup, on: connection)
             if !scanning && !gotOn && next.triedInVain >= next.deferred.count {
                 try JobStateStore.markWaiting(
-                    lease, reason: Self.waitReason(lockedCustomers: next.deferred),
+                    lease, reason: operation.waitReason(locked: next.deferred),
                     backoff: configuration.lockWaitBackoff, inTransactionOn: connection)
                 return .waiting(next)
             }
             // A short last chunk of the scan with nothing deferred ends the job in the same
             // commit instead of opening another transaction only to find nothing left.
             if scanning && next.scanExhausted && next.deferred.isEmpty {
-                try JobStateStore.markFinished(lease, state: "succeeded", tally: newTally, inTransactionOn: connection)
+                try JobStateStore.markFinished(
+                    lease, state: "succeeded", result: operation.resultJSON(newTally), inTransactionOn: connection)
                 return .finished(next)
             }
             return .advanced(next)
@@ -312,9 +310,9 @@ public final class JobRunner {
 
     /// The chunk's one write to the job row, fenced by the lease token: progress, checkpoint,
     /// deferred customers, the first chunk's total and posting date, and a renewed lease.
-    private func record(
-        _ lease: JobLease, _ position: ScanPosition, gone: Int, gotOn: Bool, setup: FirstChunkSetup?,
-        on connection: PostgresConnection
+    private func record<Operation: JobOperation>(
+        _ lease: JobLease, _ operation: Operation, _ position: ScanPosition<Operation.Key, Operation.Tally>, gone: Int,
+        gotOn: Bool, setup: FirstChunkSetup?, on connection: PostgresConnection
     ) throws {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
@@ -328,8 +326,9 @@ public final class JobRunner {
                    customers_total = coalesce(customers_total, $10),
                    effective_posting_date = coalesce(effective_posting_date, $11)
              WHERE id = $1 AND lease_token = $2 AND state = 'running'
-            """, lease.jobID, lease.token, position.checkpoint, position.done, position.tally.resultJSON(),
-            configuration.leaseDuration.postgresSeconds, position.deferred, gone, gotOn,
+            """, lease.jobID, lease.token, position.checkpoint.map(operation.storedKey), position.done,
+            operation.resultJSON(position.tally), configuration.leaseDuration.postgresSeconds,
+            position.deferred.map(operation.storedKey), gone, gotOn,
             setup?.customersTotal, setup?.postingDate)
         guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
     }

@@ -19,13 +19,20 @@ public enum JobStateStore {
     static func markFinished(
         _ lease: JobLease, state: String, tally: JobTally, inTransactionOn connection: PostgresConnection
     ) throws {
+        try markFinished(lease, state: state, result: tally.resultJSON(), inTransactionOn: connection)
+    }
+
+    /// ``markFinished(_:state:tally:inTransactionOn:)`` with the `result` text of any operation.
+    static func markFinished(
+        _ lease: JobLease, state: String, result: String, inTransactionOn connection: PostgresConnection
+    ) throws {
         let updated = try connection.execute("""
             UPDATE reimbursement_job
                SET state = $3, finished_at = clock_timestamp(), result = $4::jsonb, last_error = NULL,
                    wait_reason = NULL,
                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE id = $1 AND lease_token = $2 AND state = 'running'
-            """, lease.jobID, lease.token, state, tally.resultJSON())
+            """, lease.jobID, lease.token, state, result)
         guard updated.affectedRows == 1 else { throw LeaseLost(jobID: lease.jobID) }
         try closeAttempt(lease, outcome: state, error: nil, on: connection)
     }

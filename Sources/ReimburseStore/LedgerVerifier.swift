@@ -158,6 +158,7 @@ public struct LedgerVerifier {
                   FROM ledger_entry e
                   LEFT JOIN reimbursement r ON r.company_id = e.company_id AND r.id = e.reimbursement_id
                  WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "e.company_id"))
+                   AND e.reversal_id IS NULL  -- reversal lines: reversal_mirrors_original
                    AND (r.id IS NULL OR r.voucher <> e.voucher OR r.currency <> e.currency)
                  ORDER BY 1, 2
                 """),
@@ -273,7 +274,7 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "transaction_settled_within_amount",
-            summary: "no customer transaction is settled beyond its amount or against its sign, and reimbursement settlements of a credit (netting pieces included) never exceed its settled amount",
+            summary: "no customer transaction is settled beyond its amount or against its sign, and the active (unreversed) reimbursement settlements of a credit (netting pieces included) never exceed its settled amount",
             sql: """
                 SELECT company_id,
                        format('customer transaction %s of customer %s (amount %s, accounting %s) is settled %s (accounting %s): beyond its amount or against its sign',
@@ -294,7 +295,7 @@ public struct LedgerVerifier {
                                sum(amount_accounting) AS amount_accounting,
                                array_agg('customer_settlement ' || id ORDER BY id) AS ids
                           FROM customer_settlement
-                         WHERE \(companyFilter)
+                         WHERE \(companyFilter) AND \(activeSettlement)
                          GROUP BY company_id, credit_transaction_id) s
                   JOIN customer_transaction t ON t.company_id = s.company_id AND t.id = s.credit_transaction_id
                  WHERE s.amount > -t.settled_amount OR s.amount_accounting > -t.settled_amount_accounting
@@ -341,16 +342,16 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "credit_settled_once",
-            summary: "no credit transaction is settled by more than one reimbursement settlement, nor within more than one reimbursement (netting pieces and the remainder's settlement of a credit belong to one reimbursement)",
+            summary: "no credit transaction is settled by more than one active (unreversed) reimbursement settlement, nor within more than one active reimbursement (netting pieces and the remainder's settlement of a credit belong to one reimbursement)",
             sql: """
                 SELECT company_id,
-                       format('credit %s is settled by %s reimbursement settlements within %s reimbursements',
+                       format('credit %s is settled by %s active reimbursement settlements within %s reimbursements',
                               credit_transaction_id, count(*) FILTER (WHERE kind = 'reimbursement'),
                               count(DISTINCT reimbursement_id)),
                        ARRAY['customer_transaction ' || credit_transaction_id]
                            || array_agg('customer_settlement ' || id ORDER BY id)
                   FROM customer_settlement
-                 WHERE \(companyFilter)
+                 WHERE \(companyFilter) AND \(activeSettlement)
                  GROUP BY company_id, credit_transaction_id
                 HAVING count(*) FILTER (WHERE kind = 'reimbursement') > 1 OR count(DISTINCT reimbursement_id) > 1
                  ORDER BY 1, 2
@@ -375,7 +376,8 @@ public struct LedgerVerifier {
         sequenceCheck(
             name: "reimbursement_voucher_sequence", sequence: "reimbursement_voucher",
             what: "voucher",
-            source: "SELECT company_id, voucher AS number, 'reimbursement ' || id AS ref FROM reimbursement"),
+            source: "SELECT company_id, voucher AS number, 'reimbursement ' || id AS ref FROM reimbursement"
+                + " UNION ALL SELECT company_id, voucher, 'reimbursement_reversal ' || id FROM reimbursement_reversal"),
         sequenceCheck(
             name: "vendor_invoice_sequence", sequence: "vendor_invoice",
             what: "invoice number",
@@ -393,7 +395,7 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "job_result_matches_postings",
-            summary: "every post job's result (reimbursements, totals per currency) matches the reimbursements it posted; preview jobs post nothing",
+            summary: "every reimburse post job's result (reimbursements, totals per currency) matches the reimbursements it posted; preview jobs post nothing",
             sql: """
                 WITH posted AS (
                     SELECT company_id, job_id, count(*) AS n FROM reimbursement
@@ -411,6 +413,7 @@ public struct LedgerVerifier {
                                 THEN (j.result ->> 'reimbursements')::numeric END AS result_count
                       FROM reimbursement_job j
                      WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "j.company_id"))
+                       AND j.operation = 'reimburse'  -- reverse jobs: reversal_job_result_matches_postings
                        AND (j.result IS NOT NULL
                             OR EXISTS (SELECT 1 FROM posted p WHERE p.company_id = j.company_id AND p.job_id = j.id)))
                 SELECT j.company_id,
@@ -494,7 +497,7 @@ public struct LedgerVerifier {
                  WHERE selected + customers_gone < customers_total
                  ORDER BY 1, 2
                 """),
-    ] + financialControlChecks + nettingChecks
+    ] + financialControlChecks + nettingChecks + reversalChecks
 
     /// Numbers formatted from a sequence (`prefix` + zero-padded value) must be exactly the
     /// values 1 ..< next_value, each once. Only numbers starting with the sequence's current

@@ -52,7 +52,7 @@ struct DemoCommandTests {
         }
         #expect((succeeded ?? 0) >= 4)
         let customers = try await database.withConnection { try $0.queryValue(Int.self, "SELECT count(*) FROM demo.customer") }
-        #expect(customers == 60)
+        #expect((customers ?? 0) >= 60)  // the sample, plus what later chapters add
         let publicSchema = try await database.withConnection { connection in
             try connection.queryValue(
                 String.self,

@@ -24,8 +24,8 @@ struct ErrorPathTests {
     }
 
     @Test func badChoiceAndConflictingFlagsAreUsageErrors() async throws {
-        let choice = try await Reimburse.run("enqueue", "--company", "USMF", "--debit-handling", "net")
-        expectOneLine(choice, exitCode: 64, containing: "net")
+        let choice = try await Reimburse.run("enqueue", "--company", "USMF", "--debit-handling", "nett")
+        expectOneLine(choice, exitCode: 64, containing: "nett")
         let conflict = try await Reimburse.run("enqueue", "--company", "USMF", "--preview", "--approve", "3")
         expectOneLine(conflict, exitCode: 64, containing: "--approve")
         let level = try await Reimburse.run("status", "--log-level", "loud")

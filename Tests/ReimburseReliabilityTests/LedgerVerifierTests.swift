@@ -54,6 +54,11 @@ private func postedLedger() async throws -> TestDatabase {
             try LedgerFixture.transaction(company, "C007", amount: "5", on: connection)
             _ = try runner.runQueuedJob(id: try LedgerFixture.job(
                 company, groups: ["NETTING"], debitHandling: "net", on: connection))
+            // A reversal of C005's reimbursement (PRODUCT.md section 8): its credit open again.
+            let reimbursement = try connection.queryValue(Int64.self, """
+                SELECT id FROM reimbursement WHERE company_id = $1 AND customer_account = 'C005'
+                """, company)!
+            _ = try runner.runQueuedJob(id: try ReversalFixture.job(company, ids: [reimbursement], on: connection))
         }
     }
     return database
@@ -264,6 +269,35 @@ private let corruptions: [Corruption] = [
             UPDATE ledger_entry SET amount_accounting = amount_accounting - 1
              WHERE company_id = 'USMF' AND posting_type = 'exchange_difference' AND account = '7800'
             """]),
+    Corruption(
+        check: "reversal_mirrors_original", what: "a reversal line on another account",
+        statements: ["""
+            UPDATE ledger_entry SET account = '9999' WHERE company_id = 'USMF' AND reversal_id IS NOT NULL AND line = 1
+            """]),
+    Corruption(
+        check: "reversed_once", what: "another invoice cancelled by the same reversal",
+        statements: ["""
+            UPDATE vendor_invoice SET settled_amount = amount,
+                   reversal_id = (SELECT min(id) FROM reimbursement_reversal WHERE company_id = 'USMF')
+             WHERE company_id = 'USMF'
+               AND id = (SELECT min(id) FROM vendor_invoice WHERE company_id = 'USMF' AND reversal_id IS NULL)
+            """]),
+    Corruption(
+        check: "active_settlements_within_settled", what: "a credit of an active settlement opened by hand",
+        statements: ["""
+            UPDATE customer_transaction SET settled_amount = 0, settled_amount_accounting = 0
+             WHERE company_id = 'USMF' AND id = (
+                   SELECT min(s.credit_transaction_id) FROM customer_settlement s
+                    WHERE s.company_id = 'USMF'
+                      AND NOT EXISTS (SELECT 1 FROM reimbursement_reversal x
+                                       WHERE x.company_id = s.company_id AND x.reimbursement_id = s.reimbursement_id))
+            """]),
+    Corruption(
+        check: "reversal_job_result_matches_postings", what: "a reverse job's result counts one reversal too many",
+        statements: ["""
+            UPDATE reimbursement_job SET result = jsonb_set(result, '{reversals}', to_jsonb((result ->> 'reversals')::int + 1))
+             WHERE company_id = 'USMF' AND operation = 'reverse'
+            """]),
 ]
 
 @Suite("LedgerVerifier")
@@ -273,11 +307,12 @@ struct LedgerVerifierTests {
         try await database.withConnection { connection in
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement") ?? 0 >= 10)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement_reversal") == 2)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
-            #expect(result.checks.count >= 17)  // none dropped; features add their own
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM customer_settlement WHERE kind = 'netting'") == 4)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM ledger_entry WHERE posting_type = 'exchange_difference'") == 2)
+            #expect(result.checks.count >= 22)  // none dropped; features add their own
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

@@ -220,6 +220,8 @@ enum UnusableValueCatalog {
         "reimbursement_job.approves_job_id": .identifier(
             reason: "an unknown id is refused by reimbursement_job_approves_succeeded_preview (ConstraintTests)"),
         "customer_transaction.id": .identifier(reason: "generated when not given; any bigint names a transaction"),
+        "reimbursement_job.reverses_job_id": .identifier(
+            reason: "an unknown id is refused by reimbursement_job_reverses_fk, another company's too (sql/0015)"),
     ]
 
     /// Six thousand random letters and digits: incompressible, so beyond a btree entry's limit.
@@ -240,9 +242,11 @@ enum UnusableValueCatalog {
             return ["infinity", "-infinity", "0001-12-31 23:59:59+00 BC", "10000-01-01 00:00:00+00"]
                 .map { UnusableProbe(value: $0, label: $0) }
         case let type where type.hasSuffix("[]"):
-            return [UnusableProbe(value: "{x,NULL}", label: "an array with a NULL element"),
-                    UnusableProbe(value: "{{x},{y}}", label: "a two-dimensional array"),
-                    UnusableProbe(value: "[0:1]={x,y}", label: "an array with lower bound 0")]
+            // Elements the element type reads: ids for bigint[] (sql/0015), codes otherwise.
+            let (x, y) = type == "bigint[]" ? ("1", "2") : ("x", "y")
+            return [UnusableProbe(value: "{\(x),NULL}", label: "an array with a NULL element"),
+                    UnusableProbe(value: "{{\(x)},{\(y)}}", label: "a two-dimensional array"),
+                    UnusableProbe(value: "[0:1]={\(x),\(y)}", label: "an array with lower bound 0")]
         case "smallint", "integer", "bigint":
             switch integerRules[column.key] {
             case .outOfRange(let values):

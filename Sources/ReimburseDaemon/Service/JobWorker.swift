@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Metrics
 import Postgres
 import ReimburseEngine
 import ReimburseStore
@@ -95,18 +94,17 @@ struct JobWorker: Sendable {
         logger[metadataKey: .worker] = "\(index)"
         let started = ContinuousClock.now
         state.took(lease, worker: index, session: connection.backendPID)
-        Counter(label: "reimburse_jobs_claimed_total").increment()
+        let facts = AttemptFacts.read(lease, on: connection)
+        let meter = AttemptMeter(facts: facts, jobID: lease.jobID, started: started)
         var handedBack = false
         defer {
+            meter.record(on: connection)
             // Other daemons learn of a job put back at once, not at their next poll.
             if handedBack { JobQueue.announceRequeued(on: connection) }
             state.released(worker: index)
         }
-        let counts = try? connection.query(
-            "SELECT attempts, max_attempts FROM reimbursement_job WHERE id = $1", lease.jobID
-        ) { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) }.first
-        let attempt = counts?.0 ?? 1
-        let maxAttempts = counts?.1 ?? Int.max
+        let attempt = facts.attempt
+        let maxAttempts = facts.maxAttempts
         logger[metadataKey: .attempt] = "\(attempt)"
         logger.info("job started")
         let runner = JobRunner(
@@ -124,37 +122,45 @@ struct JobWorker: Sendable {
             switch outcome {
             case .succeeded(let tally), .cancelled(let tally):
                 let name = if case .succeeded = outcome { "succeeded" } else { "cancelled" }
-                Counter(label: "reimburse_jobs_finished_total", dimensions: [("state", name)]).increment()
+                meter.end(name == "succeeded" ? .succeeded : .cancelled, tally: tally)
                 logger.info("job \(name)", metadata: summary(tally, elapsed: elapsed))
             case .interrupted(let tally):
                 try JobStateStore.release(lease, on: connection)
                 handedBack = true
+                meter.end(.released, tally: tally)
                 logger.info("job released for a graceful stop", metadata: summary(tally, elapsed: elapsed))
             case .waiting(let tally, let locked):
                 // Already back in the queue (the chunk's commit did it), with a backoff.
+                meter.end(.waiting, tally: tally)
                 var metadata = summary(tally, elapsed: elapsed)
                 metadata["locked_customers"] = "\(locked)"
                 logger.info("job waits for customers another session holds; back in the queue", metadata: metadata)
             }
         } catch let failure as JobFailure {
+            meter.end(.failed, failure: .job)
             fail(lease, message: failure.description, connection: connection, logger: logger)
         } catch let lost as LeaseLost {
+            meter.end(.lost, failure: .leaseLost)
             logger.warning("\(lost.description); this worker's work on it was rolled back")
         } catch let error as PostgresError where DatabaseCondition(error) != nil {
+            meter.end(.released, failure: .databaseCondition)
             handBack(lease, after: error, logger: logger)
         } catch let error as PostgresError where error.isRetryable {
-            retry(lease, error: error, attempt: attempt, maxAttempts: maxAttempts, connection: connection, logger: logger)
+            let outcome = retry(
+                lease, error: error, attempt: attempt, maxAttempts: maxAttempts, connection: connection, logger: logger)
+            meter.end(outcome, failure: error.isLockWait ? .lockTimeout : .transient)
         } catch let error as PostgresError {
             // The server refused something that is not a race: bad data the rules did not
             // catch. It will not get better by retrying.
+            meter.end(.failed, failure: .rejected)
             fail(lease, message: "database rejected the posting: \(error)", connection: connection, logger: logger)
         } catch {
+            meter.end(.failed, failure: .internal)
             fail(lease, message: "\(error)", connection: connection, logger: logger)
         }
     }
 
     private func fail(_ lease: JobLease, message: String, connection: PostgresConnection, logger: Logger) {
-        Counter(label: "reimburse_jobs_finished_total", dimensions: [("state", "failed")]).increment()
         logger.error("job failed", metadata: [LogMetadataKey.error.rawValue: "\(message)"])
         do {
             try JobStateStore.fail(lease, message: message, tally: nil, on: connection)
@@ -163,10 +169,11 @@ struct JobWorker: Sendable {
         }
     }
 
+    /// Returns how the attempt ended, for its metrics.
     private func retry(
         _ lease: JobLease, error: PostgresError, attempt: Int, maxAttempts: Int, connection: PostgresConnection,
         logger: Logger
-    ) {
+    ) -> JobAttemptOutcome {
         do {
             if !connection.isConnected {
                 try connection.reconnect()
@@ -179,24 +186,26 @@ struct JobWorker: Sendable {
                     "job waits for a lock another session holds; back in the queue",
                     metadata: [LogMetadataKey.error.rawValue: "\(error)"])
                 try JobStateStore.waitForLock(lease, error: error.description, backoff: LockWaitBackoff(), on: connection)
-                return
+                return .waiting
             }
             // The last attempt: the job fails for good, and its attempt is recorded as failed,
             // not as a retry that will never come.
             guard attempt < maxAttempts else {
                 fail(lease, message: "gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)",
                      connection: connection, logger: logger)
-                return
+                return .failed
             }
             let delay = RetryPolicy().delay(afterAttempt: attempt)
             logger.warning(
                 "transient error, job goes back to the queue",
                 metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
             try JobStateStore.retryOrFail(lease, error: error.description, backoff: delay, on: connection)
+            return .retried
         } catch {
             // The database is away: the lease runs out, or the holder session is gone with the
             // connection, and the job is rescued when the server is back.
             logger.warning("could not requeue the job now; it will be rescued", metadata: [LogMetadataKey.error.rawValue: "\(error)"])
+            return .lost
         }
     }
 

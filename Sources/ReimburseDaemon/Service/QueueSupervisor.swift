@@ -142,6 +142,7 @@ struct QueueSupervisor: Sendable {
             switch event {
             case .rescued(let job):
                 rescued = true
+                JobMetrics.rescued()
                 logger.warning(
                     "rescued a job whose worker is gone",
                     metadata: metadata(job, ["reason": job.leaseExpired || job.holderAlive ? "lease expired" : "connection lost"]))

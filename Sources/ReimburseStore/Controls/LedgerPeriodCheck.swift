@@ -10,8 +10,10 @@ public import ReimburseEngine
 /// next chunk, keeping what the earlier chunks posted. Operation-agnostic: reversal and payment
 /// runs are checked on their own dates the same way.
 ///
-/// Locking (`ledger_period_for_posting`, sql/0014): the chunk takes the covering period row
-/// `FOR SHARE` until it commits. A finance team's `UPDATE ... SET status = 'closed'` waits for
+/// Locking (`ledger_period_for_posting`, sql/0021): the chunk takes its company's row
+/// `FOR SHARE` until it commits, and every change of a period (a trigger) takes it
+/// `FOR NO KEY UPDATE`. A finance team's `UPDATE ... SET status = 'closed'` or a new closed
+/// period over a gap waits for
 /// the chunk in flight (one short transaction) and then commits; the next chunk sees it. So no
 /// posting commits into a period after its close committed, and nobody waits longer than one
 /// chunk. A close in progress makes the chunk wait in turn (bounded by the chunk's

@@ -23,6 +23,11 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
                   --posting-date 2024-03-31
               reimburse enqueue --company GBSI --groups RETAIL \\
                   --debit-handling include --no-summarize
+
+            Reversal (a new voucher mirrors each reimbursement, its credits open again, its \
+            vendor invoice is cancelled; paid invoices are left alone):
+              reimburse enqueue --company USMF --reverse-job 42 --reason "run over every customer by mistake" --preview
+              reimburse enqueue --company USMF --reverse 1017,1018 --reason "wrong vendor" --wait
             """
     )
 
@@ -61,6 +66,15 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     @Option(help: ArgumentHelp("Idempotency key: no second unfinished job with the same key.", valueName: "key"))
     var dedupeKey: String?
 
+    @Option(help: ArgumentHelp("Reverse every reimbursement this finished post job posted (needs --reason).", valueName: "job"))
+    var reverseJob: Int64?
+
+    @Option(help: ArgumentHelp("Reverse these reimbursements (ids, comma-separated; needs --reason).", valueName: "id,id,..."))
+    var reverse: String?
+
+    @Option(help: ArgumentHelp("Why the reimbursements are reversed (required with --reverse-job or --reverse).", valueName: "text"))
+    var reason: String?
+
     @Flag(help: "Follow the job with a progress bar; exit 1 if it fails, 2 if it is cancelled.")
     var wait = false
 
@@ -69,6 +83,38 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
             throw ValidationError("--approve posts a preview's proposals; it cannot be combined with --preview")
         }
         if company.isEmpty { throw ValidationError("--company must not be empty") }
+        try validateReversal()
+    }
+
+    /// A reversal names one target and a reason, and takes none of a reimbursement's options.
+    func validateReversal() throws {
+        if reverseJob != nil, reverse != nil {
+            throw ValidationError("--reverse-job and --reverse each name what to reverse; give only one of them")
+        }
+        guard reverseJob != nil || reverse != nil else {
+            if reason != nil { throw ValidationError("--reason goes with --reverse-job or --reverse") }
+            return
+        }
+        if reason.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true {
+            throw ValidationError("a reversal needs --reason \"...\" (it is kept with every reversal for the auditor)")
+        }
+        if approve != nil || customers != nil || groups != nil || debitHandling != nil || noSummarize {
+            throw ValidationError(
+                "--reverse-job/--reverse cannot be combined with --approve, --customers, --groups, --debit-handling or "
+                    + "--no-summarize (to post a reversal preview, use --approve with the preview's id alone)")
+        }
+        _ = try reversedIDs()
+    }
+
+    /// The ids of `--reverse`, checked.
+    func reversedIDs() throws -> [Int64]? {
+        guard let reverse else { return nil }
+        let parts = Self.splitList(reverse) ?? []
+        let ids = parts.compactMap { Int64($0) }
+        guard !ids.isEmpty, ids.count == parts.count else {
+            throw ValidationError("--reverse takes reimbursement ids separated by commas, e.g. --reverse 1017,1018")
+        }
+        return ids
     }
 
     static func splitList(_ text: String?) -> [String]? {
@@ -88,7 +134,10 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
             postingDate: try DateArgument.parse(postingDate, option: "--posting-date"),
             priority: priority,
             runAt: try TimestampArgument.parse(runAt, option: "--run-at"),
-            dedupeKey: dedupeKey)
+            dedupeKey: dedupeKey,
+            reversesJobID: reverseJob,
+            reversesReimbursementIDs: try reversedIDs(),
+            reversalReason: reason)
     }
 
     func run() throws {

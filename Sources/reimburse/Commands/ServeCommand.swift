@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
               reimburse serve --workers 4
               reimburse serve --exit-when-idle       # from cron or a test: stop when done
               REIMBURSE_WORKERS=8 LOG_LEVEL=debug reimburse serve
+              reimburse serve --metrics-address 127.0.0.1:9715   # Prometheus scrapes /metrics
             """
     )
 
@@ -47,6 +48,11 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         "Schema holding Reimburse's tables; the daemon's sessions search only it (and pg_catalog), whatever "
             + "search_path the login has (else $REIMBURSE_SCHEMA, default public).", valueName: "name"))
     var schema: String?
+
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9715 or [::1]:9715 "
+            + "(else $REIMBURSE_METRICS_ADDRESS; default: no metrics endpoint).", valueName: "host:port"))
+    var metricsAddress: String?
 
     func validate() throws {
         if let leaseSeconds, !(2...3600).contains(leaseSeconds) {
@@ -113,13 +119,15 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         if let schema = schema ?? ProcessInfo.processInfo.environment["REIMBURSE_SCHEMA"], !schema.isEmpty {
             configuration.schema = schema
         }
+        let metrics = try await startMetrics(configuration, logger: logger)
         try await probeDatabase(configuration, logger: logger)
         let daemon = ReimbursementDaemon(configuration: configuration, logger: logger)
         // Returning is the daemon's normal end with --exit-when-idle, not a failure of the group.
         let service = ServiceGroupConfiguration.ServiceConfiguration(
             service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "reimburse-daemon")
+        // The metrics server first: services stop in reverse order, so it answers while the daemon drains.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: (metrics.map { [$0] } ?? []) + [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as DaemonConnectionError {

@@ -30,6 +30,11 @@ extension DemoStory {
         // The demo's output never says "failed" of a story that went as told: the refusal is the point.
         let outcome = state == "failed" ? "job \(job.id) refused before posting: \(error)" : "job \(job.id) is \(state) (unexpected)"
         printer.sql(closeOctober + "; " + lateJob + ";", result: outcome)
+        // GBSI now has period control: later chapters post in an open period from November on.
+        let openFromNovember = "INSERT INTO ledger_period (company_id, period_start, period_end, status) "
+            + "VALUES ('GBSI', '2026-11-01', '9999-12-31', 'open')"
+        try await query { try $0.execute(openFromNovember) }
+        printer.sql(openFromNovember + ";", result: "GBSI posts again from November on")
     }
 }
 

@@ -19,6 +19,7 @@ struct DemoStory {
         try await showResults(of: jobs)
         try await showFinancialControls()
         try await showNetting()
+        try await reverseOne(of: jobs[1])
     }
 
     /// Runs the real daemon until no job is runnable, on the schema the demo migrated.

@@ -87,6 +87,15 @@ struct JobEnqueuer {
         case (SQLState.checkViolation, "reimbursement_job_four_eyes"):
             // The database's words already say what to do (sql/0014).
             return CommandFailure.badData(error.message)
+        case (SQLState.foreignKeyViolation, "reimbursement_job_reverses_fk"):
+            return CommandFailure.badData(
+                "cannot reverse job \(request.reversesJobID ?? 0): company '\(request.companyID)' has no such job")
+        case (SQLState.checkViolation, "reimbursement_job_reverses_finished_post_job"),
+             (SQLState.checkViolation, "reimbursement_job_reverses_reimbursements_exist"),
+             (SQLState.checkViolation, "reimbursement_job_reversal_date_not_before_original"):
+            return CommandFailure.badData("cannot reverse: \(error.message)")
+        case (SQLState.checkViolation, "reimbursement_job_operation_valid"):
+            return CommandFailure.badData("this database cannot run reversals yet (run reimburse migrate): \(error.message)")
         case (SQLState.checkViolation, "reimbursement_job_dedupe_key_not_blank"):
             return CommandFailure.badData("--dedupe-key must not be empty")
         case (SQLState.checkViolation, "reimbursement_job_dedupe_key_length"):

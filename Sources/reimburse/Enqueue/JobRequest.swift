@@ -16,6 +16,10 @@ struct JobRequest {
     var priority: Int16?
     var runAt: Date?
     var dedupeKey: String?
+    /// A reversal (PRODUCT.md section 8): every reimbursement of this job, or these ids.
+    var reversesJobID: Int64?
+    var reversesReimbursementIDs: [Int64]?
+    var reversalReason: String?
 
     /// The columns and bound values, in a fixed order; column names come from this code only.
     var columns: [(name: String, value: any PostgresEncodable)] {
@@ -30,6 +34,10 @@ struct JobRequest {
         if let priority { columns.append(("priority", priority)) }
         if let runAt { columns.append(("run_at", runAt)) }
         if let dedupeKey { columns.append(("dedupe_key", dedupeKey)) }
+        if reversesJobID != nil || reversesReimbursementIDs != nil { columns.append(("operation", "reverse")) }
+        if let reversesJobID { columns.append(("reverses_job_id", reversesJobID)) }
+        if let reversesReimbursementIDs { columns.append(("reverses_reimbursement_ids", reversesReimbursementIDs)) }
+        if let reversalReason { columns.append(("reversal_reason", reversalReason)) }
         return columns
     }
 
