@@ -47,6 +47,14 @@ protocol JobOperation {
     func outcomeTally(_ tally: Tally) -> JobTally
     /// `wait_reason` of a job waiting for units another session holds.
     func waitReason(locked: [Key]) -> String
+    /// What the job does once its last chunk is done (or it is cancelled), in the transaction
+    /// that ends it; returns the final tally. Nothing for most operations; a pay job writes its
+    /// payment documents.
+    func finish(tally: Tally, on connection: PostgresConnection) throws -> Tally
+}
+
+extension JobOperation {
+    func finish(tally: Tally, on connection: PostgresConnection) throws -> Tally { tally }
 }
 
 /// A chunk as the runner sees it: how many units it planned, and which chosen keys it could

@@ -22,6 +22,10 @@ enum JobOperations {
             return ReimburseOperation(job: job, company: company, postingDate: postingDate)
         case "reverse":
             return ReverseOperation(job: job, request: request, postingDate: postingDate)
+        case "pay":
+            return PayOperation(
+                job: job, company: company, settings: try PaymentRunSettings.load(job: job, on: connection),
+                executionDate: postingDate)
         default:
             throw JobFailure("job \(job.id) has operation '\(operation)', which this version of reimburse cannot run")
         }

@@ -251,8 +251,9 @@ public final class JobRunner {
                 """, lease.jobID, lease.token) { try $0.decode(Bool.self, at: 0) }
             guard let cancelRequested = status.first else { throw LeaseLost(jobID: lease.jobID) }
             if cancelRequested {
+                let final = try operation.finish(tally: position.tally, on: connection)
                 try JobStateStore.markFinished(
-                    lease, state: "cancelled", result: operation.resultJSON(position.tally), inTransactionOn: connection)
+                    lease, state: "cancelled", result: operation.resultJSON(final), inTransactionOn: connection)
                 return .cancelled
             }
             try LedgerPeriodCheck.duringChunk(companyID: job.companyID, date: postingDate, on: connection)
@@ -267,9 +268,10 @@ public final class JobRunner {
             }
             if !scanning {
                 guard !position.deferred.isEmpty else {
+                    next.tally = try operation.finish(tally: position.tally, on: connection)
                     try record(lease, operation, next, gone: 0, gotOn: true, setup: setup, on: connection)
                     try JobStateStore.markFinished(
-                        lease, state: "succeeded", result: operation.resultJSON(position.tally),
+                        lease, state: "succeeded", result: operation.resultJSON(next.tally),
                         inTransactionOn: connection)
                     return .finished(next)
                 }
@@ -280,6 +282,8 @@ public final class JobRunner {
 
             let gotOn = chunk.unitCount > 0 || !chunk.gone.isEmpty
             next.tally = newTally
+            let endsJob = scanning && next.scanExhausted && position.deferred.isEmpty && chunk.deferred.isEmpty
+            if endsJob { next.tally = try operation.finish(tally: newTally, on: connection) }
             next.done = position.done + chunk.unitCount
             if scanning {
                 next.checkpoint = keys.last
@@ -299,9 +303,9 @@ public final class JobRunner {
             }
             // A short last chunk of the scan with nothing deferred ends the job in the same
             // commit instead of opening another transaction only to find nothing left.
-            if scanning && next.scanExhausted && next.deferred.isEmpty {
+            if endsJob {
                 try JobStateStore.markFinished(
-                    lease, state: "succeeded", result: operation.resultJSON(newTally), inTransactionOn: connection)
+                    lease, state: "succeeded", result: operation.resultJSON(next.tally), inTransactionOn: connection)
                 return .finished(next)
             }
             return .advanced(next)

@@ -159,6 +159,7 @@ public struct LedgerVerifier {
                   LEFT JOIN reimbursement r ON r.company_id = e.company_id AND r.id = e.reimbursement_id
                  WHERE \(companyFilter.replacingOccurrences(of: "company_id", with: "e.company_id"))
                    AND e.reversal_id IS NULL  -- reversal lines: reversal_mirrors_original
+                   AND e.vendor_payment_id IS NULL  -- payment lines: payment_matches_voucher
                    AND (r.id IS NULL OR r.voucher <> e.voucher OR r.currency <> e.currency)
                  ORDER BY 1, 2
                 """),
@@ -497,12 +498,12 @@ public struct LedgerVerifier {
                  WHERE selected + customers_gone < customers_total
                  ORDER BY 1, 2
                 """),
-    ] + financialControlChecks + nettingChecks + reversalChecks
+    ] + financialControlChecks + nettingChecks + reversalChecks + paymentChecks
 
     /// Numbers formatted from a sequence (`prefix` + zero-padded value) must be exactly the
     /// values 1 ..< next_value, each once. Only numbers starting with the sequence's current
     /// prefix followed by digits are considered: others did not come from it.
-    private static func sequenceCheck(name: String, sequence: String, what: String, source: String) -> Check {
+    static func sequenceCheck(name: String, sequence: String, what: String, source: String) -> Check {
         Check(
             name: name,
             summary: "the \(what)s taken from the \(sequence) sequence are exactly 1 ..< next_value, no gap, no duplicate",
