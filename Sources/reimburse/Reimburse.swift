@@ -29,6 +29,7 @@ struct Reimburse: AsyncParsableCommand {
             ReportCommand.self,
             StatusCommand.self,
             VerifyCommand.self,
+            PaymentsCommand.self,
             DemoCommand.self,
         ]
     )

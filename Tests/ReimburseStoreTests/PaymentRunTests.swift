@@ -286,3 +286,27 @@ struct PaymentRunTests {
         #expect(paid == ["pay|post", "1"])
     }
 }
+
+/// `reimburse verify`'s payment checks see what they exist for.
+@Suite("Payment runs: verify catches corruption")
+struct PaymentVerifyTests {
+    @Test(arguments: [
+        ("payment_file_matches_payments", "UPDATE payment_file SET control_sum = control_sum + 1 WHERE company_id = 'PAYV'"),
+        ("payment_voucher_sequence", "UPDATE number_sequence SET next_value = next_value + 1 WHERE company_id = 'PAYV' AND name = 'payment_voucher'"),
+        ("invoice_paid_once", "UPDATE vendor_invoice SET settled_amount = 0 WHERE company_id = 'PAYV'"),
+        ("payment_matches_voucher", "DELETE FROM ledger_entry WHERE company_id = 'PAYV' AND posting_type = 'bank'"),
+    ])
+    func corruption(check: String, statement: String) async throws {
+        let database = try await TestServer.database()
+        let failed = try await database.withConnection { connection in
+            try PaymentLedger.company("PAYV", on: connection)
+            try PaymentLedger.customer("PAYV", "V1", amount: "10", iban: "FR1420041010050500013M02606", on: connection)
+            try PaymentLedger.reimburse("PAYV", on: connection)
+            try Store.run(try PaymentLedger.payJob("PAYV", on: connection), on: connection)
+            try PaymentLedger.expectVerified("PAYV", on: connection)
+            try connection.execute(statement)
+            return try LedgerVerifier(connection: connection).verify(companyID: "PAYV").failedChecks
+        }
+        #expect(failed.contains(check), "failed: \(failed)")
+    }
+}

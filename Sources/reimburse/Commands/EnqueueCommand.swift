@@ -28,6 +28,11 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
             vendor invoice is cancelled; paid invoices are left alone):
               reimburse enqueue --company USMF --reverse-job 42 --reason "run over every customer by mistake" --preview
               reimburse enqueue --company USMF --reverse 1017,1018 --reason "wrong vendor" --wait
+
+            Payment run (pays open reimbursement vendor invoices due by the execution date and \
+            writes ISO 20022 pain.001 documents; see reimburse payments):
+              reimburse enqueue --company USMF --pay --posting-date 2026-12-10 --preview --wait
+              reimburse enqueue --company USMF --pay --pays-jobs 41,42 --wait
             """
     )
 
@@ -75,6 +80,12 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     @Option(help: ArgumentHelp("Why the reimbursements are reversed (required with --reverse-job or --reverse).", valueName: "text"))
     var reason: String?
 
+    @Flag(help: "A payment run: pay the open reimbursement vendor invoices due by --posting-date (the execution date).")
+    var pay = false
+
+    @Option(help: ArgumentHelp("With --pay: only invoices of these reimburse jobs (ids, comma-separated).", valueName: "job,job,..."))
+    var paysJobs: String?
+
     @Flag(help: "Follow the job with a progress bar; exit 1 if it fails, 2 if it is cancelled.")
     var wait = false
 
@@ -84,6 +95,33 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
         }
         if company.isEmpty { throw ValidationError("--company must not be empty") }
         try validateReversal()
+        try validatePayment()
+    }
+
+    /// A payment run takes none of a reimbursement's or a reversal's options.
+    func validatePayment() throws {
+        guard pay else {
+            if paysJobs != nil { throw ValidationError("--pays-jobs goes with --pay") }
+            return
+        }
+        if approve != nil || customers != nil || groups != nil || debitHandling != nil || noSummarize
+            || reverseJob != nil || reverse != nil {
+            throw ValidationError(
+                "--pay cannot be combined with --approve, --customers, --groups, --debit-handling, --no-summarize or "
+                    + "a reversal (to pay a payment preview, use --approve with the preview's id alone)")
+        }
+        _ = try paidJobIDs()
+    }
+
+    /// The ids of `--pays-jobs`, checked.
+    func paidJobIDs() throws -> [Int64]? {
+        guard let paysJobs else { return nil }
+        let parts = Self.splitList(paysJobs) ?? []
+        let ids = parts.compactMap { Int64($0) }
+        guard !ids.isEmpty, ids.count == parts.count else {
+            throw ValidationError("--pays-jobs takes reimburse job ids separated by commas, e.g. --pays-jobs 41,42")
+        }
+        return ids
     }
 
     /// A reversal names one target and a reason, and takes none of a reimbursement's options.
@@ -137,7 +175,9 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
             dedupeKey: dedupeKey,
             reversesJobID: reverseJob,
             reversesReimbursementIDs: try reversedIDs(),
-            reversalReason: reason)
+            reversalReason: reason,
+            pay: pay,
+            paysJobIDs: try paidJobIDs())
     }
 
     func run() throws {

@@ -20,6 +20,9 @@ struct JobRequest {
     var reversesJobID: Int64?
     var reversesReimbursementIDs: [Int64]?
     var reversalReason: String?
+    /// A payment run (PRODUCT.md section 9): pay open reimbursement invoices (of these jobs).
+    var pay = false
+    var paysJobIDs: [Int64]?
 
     /// The columns and bound values, in a fixed order; column names come from this code only.
     var columns: [(name: String, value: any PostgresEncodable)] {
@@ -38,6 +41,8 @@ struct JobRequest {
         if let reversesJobID { columns.append(("reverses_job_id", reversesJobID)) }
         if let reversesReimbursementIDs { columns.append(("reverses_reimbursement_ids", reversesReimbursementIDs)) }
         if let reversalReason { columns.append(("reversal_reason", reversalReason)) }
+        if pay { columns.append(("operation", "pay")) }
+        if let paysJobIDs { columns.append(("pays_job_ids", paysJobIDs)) }
         return columns
     }
 
