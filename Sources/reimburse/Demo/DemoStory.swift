@@ -20,6 +20,7 @@ struct DemoStory {
         try await showFinancialControls()
         try await showNetting()
         try await reverseOne(of: jobs[1])
+        try await payOpenInvoices()
     }
 
     /// Runs the real daemon until no job is runnable, on the schema the demo migrated.
