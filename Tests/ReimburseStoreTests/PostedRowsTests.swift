@@ -96,7 +96,7 @@ struct PostedRowsTests {
                 """, on: connection) == ["C100|V-100|EUR|90.000000|VI-00000001|90.000000|open"])
             #expect(try Store.rows(
                 "SELECT name, next_value FROM number_sequence WHERE company_id = 'POST' ORDER BY name", on: connection)
-                == ["one_time_vendor|1", "reimbursement_voucher|2", "vendor_invoice|2"])
+                == ["one_time_vendor|1", "payment_voucher|1", "reimbursement_voucher|2", "vendor_invoice|2"])
             try PostingAudit.expectConsistent(company: "POST", on: connection)
         }
     }
@@ -134,7 +134,7 @@ struct PostedRowsTests {
                 ])
             #expect(try Store.rows(
                 "SELECT name, next_value FROM number_sequence WHERE company_id = 'NUM' ORDER BY name", on: connection)
-                == ["one_time_vendor|4", "reimbursement_voucher|1001", "vendor_invoice|12"])
+                == ["one_time_vendor|4", "payment_voucher|1", "reimbursement_voucher|1001", "vendor_invoice|12"])
         }
     }
 }

@@ -187,7 +187,7 @@ struct RuleTests {
             #expect(result.skipped("below_minimum") == 1)
             #expect(try Store.rows("SELECT name, next_value FROM number_sequence WHERE company_id = 'VNF' ORDER BY 1",
                                    on: connection)
-                == ["one_time_vendor|1", "reimbursement_voucher|1", "vendor_invoice|1"])
+                == ["one_time_vendor|1", "payment_voucher|1", "reimbursement_voucher|1", "vendor_invoice|1"])
         }
     }
 
