@@ -59,6 +59,7 @@ extension LedgerVerifier {
                       FROM ledger_entry e
                       JOIN company co ON co.id = e.company_id
                      WHERE \(filtered("e"))
+                       AND e.vendor_payment_id IS NULL  -- payment vouchers (section 9) carry no netting
                      GROUP BY e.company_id, e.reimbursement_id, e.voucher),
                 pieces AS (
                     SELECT company_id, reimbursement_id,

@@ -59,6 +59,18 @@ private func postedLedger() async throws -> TestDatabase {
                 SELECT id FROM reimbursement WHERE company_id = $1 AND customer_account = 'C005'
                 """, company)!
             _ = try runner.runQueuedJob(id: try ReversalFixture.job(company, ids: [reimbursement], on: connection))
+            // A payment run (PRODUCT.md section 9): every open invoice paid except those whose
+            // amount has more decimals than the currency allows.
+            try connection.execute("""
+                UPDATE company SET bank_account_iban = 'DE89370400440532013000', bank_ledger_account = '1910' WHERE id = $1
+                """, company)
+            try connection.execute("""
+                INSERT INTO vendor_bank_account (company_id, vendor_account, iban, bic)
+                SELECT company_id, account, 'FR1420041010050500013M02606', 'PSSTFRPPLIL' FROM vendor WHERE company_id = $1
+                """, company)
+            _ = try runner.runQueuedJob(id: try connection.queryValue(Int64.self, """
+                INSERT INTO reimbursement_job (company_id, operation, posting_date) VALUES ($1, 'pay', '2026-12-31') RETURNING id
+                """, company)!)
         }
     }
     return database
@@ -74,6 +86,25 @@ struct Corruption: Sendable, CustomTestStringConvertible {
 
 private let corruptions: [Corruption] = [
     Corruption(
+        check: "invoice_paid_once", what: "a paid invoice reopened",
+        statements: ["""
+            UPDATE vendor_invoice SET settled_amount = 0
+             WHERE company_id = 'USMF' AND id = (SELECT min(vendor_invoice_id) FROM vendor_payment WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "payment_matches_voucher", what: "a payment's bank line changed",
+        statements: ["""
+            UPDATE ledger_entry SET amount = amount - 1, account = '1911'
+             WHERE company_id = 'USMF' AND posting_type = 'bank'
+               AND vendor_payment_id = (SELECT min(id) FROM vendor_payment WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "payment_file_matches_payments", what: "a file's control sum changed",
+        statements: ["UPDATE payment_file SET control_sum = control_sum + 1 WHERE company_id = 'USMF'"]),
+    Corruption(
+        check: "payment_voucher_sequence", what: "a payment voucher number skipped",
+        statements: ["UPDATE number_sequence SET next_value = next_value + 1 WHERE company_id = 'USMF' AND name = 'payment_voucher'"]),
+    Corruption(
         check: "reimbursement_on_effective_date", what: "a reimbursement dated a day after its job's date",
         statements: ["""
             UPDATE reimbursement SET posting_date = posting_date + 1
@@ -84,7 +115,7 @@ private let corruptions: [Corruption] = [
         statements: ["""
             UPDATE ledger_entry SET amount = amount - 1
              WHERE company_id = 'USMF' AND posting_type = 'vendor_balance'
-               AND voucher = (SELECT min(voucher) FROM ledger_entry WHERE company_id = 'USMF')
+               AND voucher = (SELECT min(voucher) FROM reimbursement WHERE company_id = 'USMF')
             """]),
     Corruption(
         check: "voucher_balanced", what: "accounting amounts only",
@@ -115,7 +146,10 @@ private let corruptions: [Corruption] = [
         check: "reimbursement_matches_invoice", what: "invoice deleted",
         statements: ["""
             DELETE FROM vendor_invoice
-             WHERE company_id = 'USMF' AND id = (SELECT max(id) FROM vendor_invoice WHERE company_id = 'USMF')
+             WHERE company_id = 'USMF' AND id = (SELECT max(i.id) FROM vendor_invoice i WHERE i.company_id = 'USMF'
+                                                    AND NOT EXISTS (SELECT 1 FROM vendor_payment p
+                                                                     WHERE p.company_id = i.company_id
+                                                                       AND p.vendor_invoice_id = i.id))
             """]),
     Corruption(
         check: "reimbursement_matches_settlements", what: "a settlement amount changed",
@@ -308,6 +342,8 @@ struct LedgerVerifierTests {
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement") ?? 0 >= 10)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor WHERE one_time") ?? 0 >= 4)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM reimbursement_reversal") == 2)
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor_payment") ?? 0 >= 10)
+            #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM payment_file") ?? 0 >= 2)
             let result = try LedgerVerifier(connection: connection).verify()
             #expect(result.checks == LedgerVerifier.checkNames)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM customer_settlement WHERE kind = 'netting'") == 4)
