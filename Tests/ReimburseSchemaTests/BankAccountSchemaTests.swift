@@ -117,4 +117,33 @@ struct BankAccountSchemaTests {
         #expect(old == ["PV-00000001"])
         #expect(new == ["PV-00000001"])
     }
+
+    /// Payment run columns (sql/0020) refuse what the rules cannot use, by name.
+    @Test func payJobColumnsAreRefusedByName() async throws {
+        let database = try await TestServer.database()
+        let refusals = try await database.withConnection { connection in
+            try Fixture.company("A", on: connection)
+            let attempts: [(String, SQL)] = [
+                ("reimbursement_job_pays_job_ids_only_for_pay",
+                 SQL("INSERT INTO reimbursement_job (company_id, pays_job_ids) VALUES ('A', '{1}')")),
+                ("reimbursement_job_pays_job_ids_not_empty",
+                 SQL("INSERT INTO reimbursement_job (company_id, operation, pays_job_ids) VALUES ('A', 'pay', '{}')")),
+                ("reimbursement_job_pays_job_ids_no_null_elements",
+                 SQL("INSERT INTO reimbursement_job (company_id, operation, pays_job_ids) VALUES ('A', 'pay', '{1,NULL}')")),
+                ("reimbursement_job_operation_valid",
+                 SQL("INSERT INTO reimbursement_job (company_id, operation) VALUES ('A', 'refund')")),
+            ]
+            var seen: [(expected: String, got: String?)] = []
+            for (expected, statement) in attempts {
+                seen.append((expected, try connection.failure(statement)?.constraintName))
+            }
+            let accepted = try connection.failure(
+                "INSERT INTO reimbursement_job (company_id, operation, pays_job_ids) VALUES ('A', 'pay', '{1,2}')")
+            return (seen, accepted)
+        }
+        for (expected, got) in refusals.0 {
+            #expect(got == expected, "expected \(expected), got \(got ?? "acceptance")")
+        }
+        #expect(refusals.1 == nil, "a pay job with pays_job_ids was refused: \(String(describing: refusals.1))")
+    }
 }
