@@ -53,6 +53,10 @@ struct JobWorker: Sendable {
                 }
                 state.waitForWork(after: generation, timeout: wait)
             } catch {
+                if let outdated = SchemaPresence.outdated(error, schema: configuration.schema) {
+                    state.stop(because: outdated)
+                    break
+                }
                 if let condition = DatabaseCondition(error) {
                     // Replaced, not reused: a session that saw read-only keeps its settings.
                     connection = nil

@@ -53,6 +53,12 @@ struct QueueSupervisor: Sendable {
                             state.stop(because: .transactionPooler)
                             break
                         }
+                        do {
+                            try SchemaPresence.require(schema: configuration.schema, on: fresh)
+                        } catch let missing as DaemonConnectionError {
+                            state.stop(because: missing)
+                            break
+                        }
                         state.connectionChecked()
                     }
                     try fresh.listen(Self.channel)

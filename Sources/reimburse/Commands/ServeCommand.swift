@@ -84,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
         defer { probe.shutdown() }
         let conninfo = configuration.conninfo
         do {
-            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo) }
+            let schema = configuration.schema
+            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo, schema: schema) }
         } catch let error as DaemonConnectionError {
             // A transaction pooler in front: refused before the daemon starts, in one line.
             throw CommandFailure(error.description, exitCode: .configuration)
