@@ -22,6 +22,7 @@ struct Reimburse: AsyncParsableCommand {
             Errors are one line on stderr ("reimburse: error: ..."). Exit codes:
             \(ExitCodes.helpTable)
             """,
+        version: ReimburseVersion.text,
         subcommands: [
             MigrateCommand.self,
             ServeCommand.self,
@@ -48,6 +49,11 @@ struct Reimburse: AsyncParsableCommand {
             command = try parseAsRoot(arguments)
         } catch {
             exitAfterArgumentError(error, arguments: arguments)
+        }
+        if command is Reimburse {
+            // No subcommand: the usage, where a mistake's message goes, and a usage error.
+            Terminal.writeError(helpMessage() + "\n")
+            Foundation.exit(ExitCodes.usage.rawValue)
         }
         CredentialsPassfile.exportIfPresent()
         let secrets = (command as? any DatabaseCommand)?.global.secrets ?? []

@@ -28,8 +28,12 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("The company (legal entity) code.", valueName: "company"))
-    var company: String
+    /// Required, but optional to the parser: a misspelt flag is then reported by its name
+    /// rather than as a missing `--company` (ArgumentParser reports a missing option first).
+    @Option(help: ArgumentHelp("The company (legal entity) code (required).", valueName: "company"))
+    var company: String?
+
+    private var companyCode: String { company ?? "" }
 
     @Option(help: ArgumentHelp("Only these customer accounts (comma-separated).", valueName: "a,b,..."))
     var customers: String?
@@ -68,7 +72,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
         if preview, approve != nil {
             throw ValidationError("--approve posts a preview's proposals; it cannot be combined with --preview")
         }
-        if company.isEmpty { throw ValidationError("--company must not be empty") }
+        if company?.isEmpty == true { throw ValidationError("--company must not be empty") }
     }
 
     static func splitList(_ text: String?) -> [String]? {
@@ -78,7 +82,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     /// Everything a person can mistype is checked here, before connecting.
     func makeRequest() throws -> JobRequest {
         JobRequest(
-            companyID: company,
+            companyID: companyCode,
             customerAccounts: Self.splitList(customers),
             customerGroups: Self.splitList(groups),
             preview: preview,
@@ -92,6 +96,9 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     }
 
     func run() throws {
+        // Here rather than in validate(): ArgumentParser validates before it reports an
+        // unknown flag, and a misspelt flag should be named as such.
+        guard company != nil else { throw ValidationError("Missing expected argument '--company <company>'") }
         let request = try makeRequest()
         let connection = try global.connect(as: "enqueue")
         let outcome = try JobEnqueuer(connection: connection).enqueue(request)
@@ -102,7 +109,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
         print(outcome.jobID)
         Terminal.flushStandardOutput()
         guard wait else { return }
-        let summary = try JobFollower(connection: connection, jobID: outcome.jobID, company: company).follow()
+        let summary = try JobFollower(connection: connection, jobID: outcome.jobID, company: companyCode).follow()
         Terminal.printLine(summary.line)
         switch summary.state {
         case "succeeded":

@@ -90,8 +90,9 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
             // A transaction pooler in front: refused before the daemon starts, in one line.
             throw CommandFailure(error.description, exitCode: .configuration)
         } catch {
-            if configuration.exitWhenIdle { throw error }
             let report = ErrorReport(error, secrets: global.secrets)
+            // A refused login or a bad setting will not pass by waiting: exit 78 at once.
+            if configuration.exitWhenIdle || report.exitCode != .databaseUnavailable { throw error }
             logger.warning("database unavailable at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
         }
     }

@@ -17,11 +17,11 @@ enum ExitCodes: Int32, CaseIterable, Sendable {
         case .success: return "done (--wait: the job succeeded; verify: all checks passed)"
         case .jobFailed: return "--wait: the job failed (last_error printed); verify: violations"
         case .jobCancelled: return "--wait: the job was cancelled"
-        case .usage: return "bad flag, option or argument"
-        case .badData: return "bad data: unknown company, bad date, a rejected value"
+        case .usage: return "bad flag, option or argument, a malformed --database-url, no subcommand"
+        case .badData: return "bad data: unknown company or job, bad date, a rejected value"
         case .databaseUnavailable: return "database unreachable (or the demo's server cannot start)"
         case .internalError: return "internal error (a bug: please report it)"
-        case .configuration: return "configuration: no sql/ folder, edited migration, missing grant"
+        case .configuration: return "configuration: login refused (password, role, database), no schema, missing grant, edited migration"
         }
     }
 
