@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Postgres
 
 /// The `reimburse` command line: one executable for operators (migrate, serve, status),
 /// integrators (enqueue, report) and anyone who wants to see it work (demo).
@@ -56,6 +57,10 @@ struct Reimburse: AsyncParsableCommand {
             Foundation.exit(ExitCodes.usage.rawValue)
         }
         CredentialsPassfile.exportIfPresent()
+        // One escaped line per server notice; serve and demo route them into their log instead.
+        PostgresNotice.setHandler { notice in
+            Terminal.printNote("database \(notice.severity): \(notice.message)")
+        }
         let secrets = (command as? any DatabaseCommand)?.global.secrets ?? []
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {

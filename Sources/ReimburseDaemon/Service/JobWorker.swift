@@ -66,9 +66,10 @@ struct JobWorker: Sendable {
                     continue
                 }
                 logger.warning(
-                    "database unavailable, retrying",
-                    metadata: [LogMetadataKey.worker.rawValue: "\(index)", LogMetadataKey.error.rawValue: "\(error)",
-                               "retry_in_ms": "\(reconnectDelay.milliseconds)"])
+                    "\(DaemonErrorText.phrase(error)) while looking for work; retrying",
+                    metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
+                               LogMetadataKey.error.rawValue: "\(error)",
+                               "retry_in_ms": .stringConvertible(reconnectDelay.milliseconds)])
                 if connection?.isConnected == false { connection = nil }
                 // A fresh generation: the listener's "connection restored" wake-up ends the wait.
                 state.waitForWork(after: state.wakeGeneration, timeout: reconnectDelay)
@@ -151,7 +152,7 @@ struct JobWorker: Sendable {
         } catch let error as PostgresError {
             // The server refused something that is not a race: bad data the rules did not
             // catch. It will not get better by retrying.
-            fail(lease, message: "database rejected the posting: \(error)", connection: connection, logger: logger)
+            fail(lease, message: DatabaseErrorWording.jobFailure(error), connection: connection, logger: logger)
         } catch {
             fail(lease, message: "\(error)", connection: connection, logger: logger)
         }

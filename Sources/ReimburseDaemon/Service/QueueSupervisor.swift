@@ -125,7 +125,7 @@ struct QueueSupervisor: Sendable {
                     continue
                 }
                 logger.warning(
-                    "listener lost the database, retrying",
+                    "listener: \(DaemonErrorText.phrase(error)); retrying",
                     metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(reconnectDelay.milliseconds)"])
                 if connection?.isConnected == false || (error as? PostgresError)?.kind == .connectionFailed {
                     connection = nil

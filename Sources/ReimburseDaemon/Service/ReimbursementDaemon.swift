@@ -24,6 +24,7 @@ public final class ReimbursementDaemon: Service {
         let configuration = self.configuration
         let logger = self.logger
         let notifier = self.notifier
+        DatabaseNoticeLog.route(to: logger)
         logger.info(
             "reimburse daemon starting",
             metadata: ["workers": "\(configuration.workers)", "instance": "\(configuration.instanceName)",

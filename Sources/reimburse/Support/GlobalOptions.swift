@@ -102,6 +102,7 @@ struct GlobalOptions: ParsableArguments {
         StderrLogHandler.bootstrap(format: format == .json ? .json : .logfmt, level: level)
         var logger = Logger(label: label)
         logger.logLevel = level
+        DatabaseNoticeLog.route(to: logger)
         return logger
     }
 }
