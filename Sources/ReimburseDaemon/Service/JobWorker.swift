@@ -95,9 +95,9 @@ struct JobWorker: Sendable {
 
     private func run(_ lease: JobLease, on connection: PostgresConnection) {
         var logger = self.logger
-        logger[metadataKey: .job] = "\(lease.jobID)"
+        logger[metadataKey: .job] = .stringConvertible(lease.jobID)
         logger[metadataKey: .company] = "\(lease.companyID)"
-        logger[metadataKey: .worker] = "\(index)"
+        logger[metadataKey: .worker] = .stringConvertible(index)
         let started = ContinuousClock.now
         state.took(lease, worker: index, session: connection.backendPID)
         Counter(label: "reimburse_jobs_claimed_total").increment()
@@ -112,7 +112,7 @@ struct JobWorker: Sendable {
         ) { (try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)) }.first
         let attempt = counts?.0 ?? 1
         let maxAttempts = counts?.1 ?? Int.max
-        logger[metadataKey: .attempt] = "\(attempt)"
+        logger[metadataKey: .attempt] = .stringConvertible(attempt)
         logger.info("job started")
         let runner = JobRunner(
             connection: connection,
@@ -138,7 +138,7 @@ struct JobWorker: Sendable {
             case .waiting(let tally, let locked):
                 // Already back in the queue (the chunk's commit did it), with a backoff.
                 var metadata = summary(tally, elapsed: elapsed)
-                metadata["locked_customers"] = "\(locked)"
+                metadata["locked_customers"] = .stringConvertible(locked)
                 logger.info("job waits for customers another session holds; back in the queue", metadata: metadata)
             }
         } catch let failure as JobFailure {
@@ -196,7 +196,7 @@ struct JobWorker: Sendable {
             let delay = RetryPolicy().delay(afterAttempt: attempt)
             logger.warning(
                 "transient error, job goes back to the queue",
-                metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
+                metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": .stringConvertible(delay.milliseconds)])
             try JobStateStore.retryOrFail(lease, error: error.description, backoff: delay, on: connection)
         } catch {
             // The database is away: the lease runs out, or the holder session is gone with the
@@ -207,11 +207,11 @@ struct JobWorker: Sendable {
 
     private func summary(_ tally: JobTally, elapsed: Duration) -> Logger.Metadata {
         [
-            LogMetadataKey.customers.rawValue: "\(tally.selected)",
-            "reimbursed": "\(tally.reimbursedCustomers)",
-            "reimbursements": "\(tally.reimbursements)",
-            "skipped": "\(tally.skipped.values.reduce(0, +))",
-            LogMetadataKey.durationMilliseconds.rawValue: "\(elapsed.milliseconds)",
+            LogMetadataKey.customers.rawValue: .stringConvertible(tally.selected),
+            "reimbursed": .stringConvertible(tally.reimbursedCustomers),
+            "reimbursements": .stringConvertible(tally.reimbursements),
+            "skipped": .stringConvertible(tally.skipped.values.reduce(0, +)),
+            LogMetadataKey.durationMilliseconds.rawValue: .stringConvertible(elapsed.milliseconds),
         ]
     }
 }
