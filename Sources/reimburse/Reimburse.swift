@@ -30,6 +30,10 @@ struct Reimburse: AsyncParsableCommand {
             EnqueueCommand.self,
             ReportCommand.self,
             StatusCommand.self,
+            JobsCommand.self,
+            JobCommand.self,
+            CancelCommand.self,
+            RetryCommand.self,
             VerifyCommand.self,
             DemoCommand.self,
         ]

@@ -18,6 +18,8 @@ struct ExitCodeTableTests {
         var unknownCompany: [String]?
         /// The arguments that name a job that does not exist, when the command takes one.
         var unknownJob: [String]?
+        /// The command's words without its arguments, for `--bogus` (`job show`).
+        var words: [String] { Array(arguments.prefix { !$0.hasPrefix("-") && Int($0) == nil }) }
         var description: String { arguments.joined(separator: " ") }
     }
 
@@ -31,6 +33,10 @@ struct ExitCodeTableTests {
         Command(arguments: ["status"]),
         Command(arguments: ["verify"], unknownCompany: ["verify", "--company", "NOPE"]),
         Command(arguments: ["demo", "--customers", "36"], needsSchema: false),
+        Command(arguments: ["jobs"], unknownCompany: ["jobs", "--company", "NOPE"]),
+        Command(arguments: ["job", "show", "1"], unknownJob: ["job", "show", "99999"]),
+        Command(arguments: ["cancel", "1"], unknownJob: ["cancel", "99999"]),
+        Command(arguments: ["retry", "1"], unknownJob: ["retry", "99999"]),
     ]
 
     private func expectOneLine(
@@ -49,7 +55,7 @@ struct ExitCodeTableTests {
     @Test(arguments: commands)
     func unknownFlagIsAUsageErrorNamingTheFlag(command: Command) async throws {
         // --bogus alone, before any required option: the flag is what is wrong.
-        let outcome = try await Reimburse.run(command.arguments[0], "--bogus")
+        let outcome = try await Reimburse.start(command.words + ["--bogus"]).wait(timeout: .seconds(60))
         expectOneLine(outcome, 64, containing: "'--bogus'", "\(command) --bogus")
     }
 
