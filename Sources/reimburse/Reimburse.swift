@@ -43,7 +43,7 @@ struct Reimburse: AsyncParsableCommand {
     /// one line and one of ``ExitCodes``; ArgumentParser's own exit would print a Swift
     /// error's description and use its own codes.
     static func main() async {
-        await runProgram(arguments: Array(CommandLine.arguments.dropFirst()))
+        await runProgram(arguments: DatabaseWait.expandBareFlag(Array(CommandLine.arguments.dropFirst())))
     }
 
     /// Nonisolated, so the parsed command is created and run in one isolation domain (the
