@@ -34,6 +34,7 @@ struct Reimburse: AsyncParsableCommand {
             JobCommand.self,
             CancelCommand.self,
             RetryCommand.self,
+            GenerateManualCommand.self,
             VerifyCommand.self,
             DemoCommand.self,
         ]
