@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
 
     /// A daemon outlives database restarts, so an unreachable database is only a warning
     /// (the workers retry); with --exit-when-idle it is the caller's error and ends the run
-    /// at once with exit 69.
+    /// at once with exit 69. A refused login or a missing schema ends it with 78 either way.
     private func probeDatabase(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         let probe = DedicatedThread(name: "reimburse-serve-probe")
         defer { probe.shutdown() }
@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
             let report = ErrorReport(error, secrets: global.secrets)
             // A refused login or a bad setting will not pass by waiting: exit 78 at once.
             if configuration.exitWhenIdle || report.exitCode != .databaseUnavailable { throw error }
-            logger.warning("database unavailable at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
+            logger.warning("cannot reach the database at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
         }
     }
 
