@@ -72,7 +72,8 @@ struct AttackMetricsTests {
     }
 
     /// 40 scrapes at once (two Prometheus servers of an HA pair, or a curious operator): each
-    /// is answered, and each answer is a well-formed exposition.
+    /// is answered, and each answer is a well-formed exposition; each should carry the queue
+    /// gauges too (known issue).
     @Test func manyScrapesAtOnceAreAllAnswered() async throws {
         let database = try await TestServer.database()
         try await database.withConnection { try MetricsFixture.companies(on: $0) }
@@ -95,6 +96,14 @@ struct AttackMetricsTests {
                 if body.contains("reimburse_queue_query_up 0") { withoutQueue += 1 }
             }
             print("attack metrics: \(withoutQueue) of 40 simultaneous scrapes went without the queue gauges")
+            // Each scrape carries the queue gauges (one grouped query per scrape): a scrape that
+            // arrives while another's query is in flight is served without reimburse_jobs and
+            // with reimburse_queue_query_up 0, so an HA pair of Prometheus servers sees the
+            // series vanish and reappear (staleness resets `for:` of the queue-stuck alert).
+            withKnownIssue("simultaneous scrapes go without the queue gauges (QueueGaugeReader.read returns nil while a read is in flight)",
+                           isIntermittent: true) {
+                #expect(withoutQueue == 0, "\(withoutQueue) of 40 scrapes without reimburse_jobs")
+            }
             let one = try String(contentsOfFile: "\(directory)/0.txt", encoding: .utf8)
             let check = try await Promtool.checkMetrics(one)
             #expect(check.exitCode == 0, "\(check)")
