@@ -26,7 +26,7 @@ ALTER TABLE reimbursement_job
         operation = 'reverse'
         OR (reverses_job_id IS NULL AND reverses_reimbursement_ids IS NULL AND reversal_reason IS NULL)),
     ADD CONSTRAINT reimbursement_job_reversal_reason_present CHECK (
-        operation <> 'reverse' OR (reversal_reason IS NOT NULL AND btrim(reversal_reason) <> '')),
+        operation <> 'reverse' OR (reversal_reason IS NOT NULL AND reversal_reason ~ '[^[:space:]]')),  -- tabs and line feeds are blank too
     ADD CONSTRAINT reimbursement_job_reversal_reason_length CHECK (char_length(reversal_reason) <= 2000),
     -- Same guards as the other selection arrays (sql/0010), and a list naming nothing is a
     -- mistake, not a request.

@@ -44,7 +44,8 @@ struct AttackMetricsTests {
             #expect(first.status == 200)
             #expect(first.body.contains("reimburse_queue_query_up 1"), "\(first.body.suffix(500))")
             #expect(first.body.contains(#"reimburse_jobs{company="C1000",state="queued"} 0"#))
-            #expect(took < .seconds(3), "a scrape of 1,000 companies took \(took)")
+            // A bound that means "not stuck", not a speed goal (a loaded 2-core machine is slow).
+            #expect(took < .seconds(15), "a scrape of 1,000 companies took \(took)")
             #expect(first.body.utf8.count < 1_000_000, "scrape of \(first.body.utf8.count) bytes")
             print("attack metrics: 1,003 companies, scrape \(first.body.utf8.count) bytes in \(took)")
             let check = try await Promtool.checkMetrics(first.body)
@@ -63,7 +64,8 @@ struct AttackMetricsTests {
             try await Task.sleep(for: .seconds(1))
             let during = ContinuousClock.now
             let answer = try await LoopbackHTTP.get(port: port, "/metrics", timeout: .seconds(20))
-            #expect(ContinuousClock.now - during < .seconds(5), "a scrape waited \(ContinuousClock.now - during) behind idle clients")
+            // Below the server's 15 s connection timeout: not queued behind the idle clients.
+            #expect(ContinuousClock.now - during < .seconds(14), "a scrape waited \(ContinuousClock.now - during) behind idle clients")
             #expect(answer.status == 200)
             try await database.withConnection { try MetricsFixture.enqueueJobs(on: $0) }
             try await MetricsFixture.waitUntilNoJobIsUnfinished(database, timeout: .seconds(30))
@@ -100,10 +102,7 @@ struct AttackMetricsTests {
             // arrives while another's query is in flight is served without reimburse_jobs and
             // with reimburse_queue_query_up 0, so an HA pair of Prometheus servers sees the
             // series vanish and reappear (staleness resets `for:` of the queue-stuck alert).
-            withKnownIssue("simultaneous scrapes go without the queue gauges (QueueGaugeReader.read returns nil while a read is in flight)",
-                           isIntermittent: true) {
-                #expect(withoutQueue == 0, "\(withoutQueue) of 40 scrapes without reimburse_jobs")
-            }
+            #expect(withoutQueue == 0, "\(withoutQueue) of 40 scrapes without reimburse_jobs")
             let one = try String(contentsOfFile: "\(directory)/0.txt", encoding: .utf8)
             let check = try await Promtool.checkMetrics(one)
             #expect(check.exitCode == 0, "\(check)")

@@ -39,8 +39,8 @@ struct AttackReversalTests {
     /// One credit carried by two active reimbursements: the ERP had settled part of it, the
     /// first run took the rest, the ERP undid its own settlement, the second run took that
     /// part. Reversing both in one job (one chunk) must reopen the credit by both amounts.
-    /// The reopening UPDATE joins the credit twice, PostgreSQL applies one row only, and the
-    /// poster's row count check fails the whole job.
+    /// (The reopening UPDATE joined the credit twice and PostgreSQL applied one row only, so
+    /// the poster's row count check failed the whole job; it now sums per transaction.)
     @Test func oneCreditCarriedByTwoReimbursementsReversedInOneChunk() async throws {
         let database = try await TestServer.database()
         try await database.withConnection { connection in
@@ -56,9 +56,9 @@ struct AttackReversalTests {
                 credit)
             let second = try LedgerFixture.job("SH", postingDate: "2026-11-26", on: connection)
             #expect(try Store.run(second, on: connection)?.reimbursements == 1)
-            // Observation: verify flags this legitimate state (two active reimbursements share
-            // the credit, their settlements sum to its settled amount) as credit_settled_once.
-            try Self.ledgerIsSound("SH", ignoring: ["credit_settled_once"], on: connection)
+            // Two active reimbursements of two jobs share the credit; their settlements sum to
+            // its settled amount: a sound ledger (credit_settled_once is per job).
+            try Self.ledgerIsSound("SH", on: connection)
             let ids = try Self.reimbursementIDs("SH", job: first, on: connection)
                 + Self.reimbursementIDs("SH", job: second, on: connection)
             #expect(ids.count == 2)
@@ -73,19 +73,18 @@ struct AttackReversalTests {
             let state = try Store.state(of: reverse, on: connection)
             let reversedCount = try Store.count(
                 "SELECT count(*) FROM reimbursement_reversal WHERE company_id = 'SH'", on: connection)
-            withKnownIssue("two reversals of one chunk reopening the same transaction fail the job (UPDATE ... FROM unnest applies one row per target)") {
-                #expect(state == "succeeded", "\(outcome)")
-                #expect(reversedCount == 2, "\(outcome)")
-            }
+            #expect(state == "succeeded", "\(outcome)")
+            #expect(reversedCount == 2, "\(outcome)")
             // Whatever happened, money is never half-reversed: the credit carries exactly its
             // active settlements.
             let settled = try connection.queryValue(
                 String.self, "SELECT settled_amount::text FROM customer_transaction WHERE id = $1", credit)
             let reversals = try Store.count(
                 "SELECT count(*) FROM reimbursement_reversal WHERE company_id = 'SH'", on: connection)
-            #expect((reversals == 0 && settled == "-100.000000") || (reversals == 2 && settled == "-40.000000"),
+            // The ERP undid its own 40, so with both reversals the credit is wholly open again.
+            #expect((reversals == 0 && settled == "-100.000000") || (reversals == 2 && settled == "0.000000"),
                     "\(reversals) reversals, settled \(settled ?? "NULL")")
-            try Self.ledgerIsSound("SH", ignoring: reversals == 2 ? [] : ["credit_settled_once"], on: connection)
+            try Self.ledgerIsSound("SH", on: connection)
         }
     }
 
@@ -232,12 +231,10 @@ struct AttackReversalTests {
                 VALUES ('MINE', 'reverse', $1::bigint[], '   ')
                 """, [myID]) == "reimbursement_job_reversal_reason_present")
             // A reason of only a tab and a line feed is as blank as spaces: btrim() trims spaces only.
-            withKnownIssue("a reason of tabs and line feeds passes reimbursement_job_reversal_reason_present") {
-                #expect(refused("""
-                    INSERT INTO reimbursement_job (company_id, operation, reverses_reimbursement_ids, reversal_reason)
-                    VALUES ('MINE', 'reverse', $1::bigint[], E' \\t\\n ')
-                    """, [myID]) == "reimbursement_job_reversal_reason_present")
-            }
+            #expect(refused("""
+                INSERT INTO reimbursement_job (company_id, operation, reverses_reimbursement_ids, reversal_reason)
+                VALUES ('MINE', 'reverse', $1::bigint[], E' \\t\\n ')
+                """, [myID]) == "reimbursement_job_reversal_reason_present")
             try connection.execute("DELETE FROM reimbursement_job WHERE company_id = 'MINE' AND operation = 'reverse'")
 
             let duplicates = try ReversalFixture.job("MINE", ids: [myID, myID, myID], on: connection)
