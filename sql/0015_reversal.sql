@@ -26,7 +26,7 @@ ALTER TABLE reimbursement_job
         operation = 'reverse'
         OR (reverses_job_id IS NULL AND reverses_reimbursement_ids IS NULL AND reversal_reason IS NULL)),
     ADD CONSTRAINT reimbursement_job_reversal_reason_present CHECK (
-        operation <> 'reverse' OR (reversal_reason IS NOT NULL AND btrim(reversal_reason) <> '')),
+        operation <> 'reverse' OR (reversal_reason IS NOT NULL AND reversal_reason ~ '[^[:space:]]')),  -- tabs and line feeds are blank too
     ADD CONSTRAINT reimbursement_job_reversal_reason_length CHECK (char_length(reversal_reason) <= 2000),
     -- Same guards as the other selection arrays (sql/0010), and a list naming nothing is a
     -- mistake, not a request.
@@ -68,6 +68,13 @@ BEGIN
     SELECT * INTO preview FROM reimbursement_job j
      WHERE j.company_id = NEW.company_id AND j.id = NEW.approves_job_id;
     IF FOUND THEN
+        -- Four eyes (0014) refuses an approval that names another operation than its preview's:
+        -- a row that says so explicitly (not the default) in a company requiring approval keeps
+        -- its operation, for reimbursement_job_controls to refuse with its message.
+        IF NEW.operation <> 'reimburse' AND NEW.operation <> preview.operation
+           AND (SELECT c.require_approval FROM company c WHERE c.id = NEW.company_id) THEN
+            RETURN NEW;
+        END IF;
         NEW.operation := preview.operation;
         NEW.reverses_job_id := preview.reverses_job_id;
         NEW.reverses_reimbursement_ids := preview.reverses_reimbursement_ids;

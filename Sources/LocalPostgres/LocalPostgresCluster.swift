@@ -110,8 +110,13 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     /// Starts a server stopped with ``stopServer(mode:)``, with the same settings as before.
+    ///
+    /// `pg_ctl restart`, not `start`: only restart reuses the options of the last run
+    /// (`postmaster.opts`: the private socket folder, no TCP port); `start` without them would
+    /// put the socket where no client of this cluster looks. On a stopped server restart says
+    /// "trying to start server anyway" and starts it.
     public func startStoppedServer() throws {
-        try runAsServerUser("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "start"])
+        try runAsServerUser("pg_ctl", ["-D", dataDirectory, "-l", logFile, "-w", "-t", "60", "restart"])
     }
 
     /// Stops the server and deletes everything it wrote.

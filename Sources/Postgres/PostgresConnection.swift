@@ -48,6 +48,7 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connectionFailed, message: "cannot connect to \(target): \(reason)")
         }
         handle = connection
+        PostgresNotice.install(on: connection)
         try prepareSession()
     }
 

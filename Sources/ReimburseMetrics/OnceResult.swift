@@ -1,11 +1,12 @@
 import Synchronization
 
-/// A value set once, by whichever of several tasks comes first, and awaited by one caller.
+/// A value set once, by whichever of several tasks comes first, and awaited by any number of
+/// callers (scrapes that arrive while one read is in flight share its answer).
 final class OnceResult<Value: Sendable>: Sendable {
     private struct State {
         var value: Value?
         var isSet = false
-        var waiter: CheckedContinuation<Value, Never>?
+        var waiters: [CheckedContinuation<Value, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -13,15 +14,15 @@ final class OnceResult<Value: Sendable>: Sendable {
     /// Sets the value unless one was set already; true when this call set it.
     @discardableResult
     func set(_ value: Value) -> Bool {
-        let waiter = state.withLock { state -> CheckedContinuation<Value, Never>?? in
-            guard !state.isSet else { return .none }
+        let waiters = state.withLock { state -> [CheckedContinuation<Value, Never>]? in
+            guard !state.isSet else { return nil }
             state.isSet = true
             state.value = value
-            defer { state.waiter = nil }
-            return .some(state.waiter)
+            defer { state.waiters = [] }
+            return state.waiters
         }
-        guard let waiter else { return false }
-        waiter?.resume(returning: value)
+        guard let waiters else { return false }
+        for waiter in waiters { waiter.resume(returning: value) }
         return true
     }
 
@@ -29,7 +30,7 @@ final class OnceResult<Value: Sendable>: Sendable {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> Value? in
                 guard state.isSet else {
-                    state.waiter = continuation
+                    state.waiters.append(continuation)
                     return nil
                 }
                 return state.value

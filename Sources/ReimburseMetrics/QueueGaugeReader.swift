@@ -8,15 +8,17 @@ import Synchronization
 ///
 /// The session has a short `statement_timeout`, and connecting has a short
 /// `connect_timeout`; on top of that a scrape waits at most `timeout` for the answer and is
-/// served without the queue families when it does not come. While one read is in flight
-/// (a database that hangs), later scrapes do not queue more behind it.
+/// served without the queue families when it does not come. While one read is in flight,
+/// later scrapes share its answer (each waiting at most `timeout`) instead of queueing more
+/// queries behind it or going without the gauges.
 final class QueueGaugeReader: Sendable {
     private let connection: PostgresConnectionThread
     private let schema: String
     private let statementTimeout: Duration
     private let timeout: Duration
     private let logger: Logger
-    private let inFlight = Mutex(false)
+    /// The read in flight, if any: scrapes that arrive meanwhile wait for its answer.
+    private let inFlight = Mutex<OnceResult<[QueueGaugeRow]?>?>(nil)
     /// Whether the last read failed, so a database that is away is logged once when it goes
     /// and once when it is back, not at every scrape.
     private let failing = Mutex(false)
@@ -34,22 +36,41 @@ final class QueueGaugeReader: Sendable {
 
     /// The rows, or nil when the database did not answer in time or failed (logged).
     func read() async -> [QueueGaugeRow]? {
-        let started = inFlight.withLock { busy -> Bool in
-            guard !busy else { return false }
-            busy = true
-            return true
+        let (shared, started) = inFlight.withLock { slot -> (OnceResult<[QueueGaugeRow]?>, Bool) in
+            if let running = slot { return (running, false) }
+            let fresh = OnceResult<[QueueGaugeRow]?>()
+            slot = fresh
+            return (fresh, true)
         }
-        guard started else {
-            logger.debug("metrics: the previous queue query is still running; this scrape goes without it")
-            return nil
-        }
+        if started { startRead(into: shared) }
+        // This scrape's answer: the shared one, or nothing after `timeout`.
         let result = OnceResult<[QueueGaugeRow]?>()
+        Task { result.set(await shared.value()) }
+        let timeout = self.timeout
+        let logger = self.logger
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            guard result.set(nil) else { return }
+            if self.failing.withLock({ failing in defer { failing = true }; return !failing }) {
+                logger.warning("metrics: the queue query did not answer within \(timeout); scrapes go without it until it does")
+            } else {
+                logger.debug("metrics: the queue query did not answer within \(timeout)")
+            }
+        }
+        let rows = await result.value()
+        timer.cancel()
+        return rows
+    }
+
+    /// Runs one read on the metrics connection and hands its answer to `result`; clears the
+    /// in-flight slot when done, so the next scrape starts a fresh read.
+    private func startRead(into result: OnceResult<[QueueGaugeRow]?>) {
         let connection = self.connection
         let schema = self.schema
         let milliseconds = String(Int((statementTimeout / .milliseconds(1)).rounded(.up)))
         let logger = self.logger
         Task {
-            defer { self.inFlight.withLock { $0 = false } }
+            defer { self.inFlight.withLock { $0 = nil } }
             do {
                 let rows = try await connection.withConnection { connection in
                     try connection.execute(
@@ -73,19 +94,6 @@ final class QueueGaugeReader: Sendable {
                 result.set(nil)
             }
         }
-        let timeout = self.timeout
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            guard result.set(nil) else { return }
-            if self.failing.withLock({ failing in defer { failing = true }; return !failing }) {
-                logger.warning("metrics: the queue query did not answer within \(timeout); scrapes go without it until it does")
-            } else {
-                logger.debug("metrics: the queue query did not answer within \(timeout)")
-            }
-        }
-        let rows = await result.value()
-        timer.cancel()
-        return rows
     }
 
     /// Closes the connection, waiting at most 2 s: a read stuck on a dead network must not

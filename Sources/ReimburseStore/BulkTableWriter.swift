@@ -24,10 +24,14 @@ struct BulkTableWriter {
         // Only the written columns, with their types (domains included) and no constraints:
         // `LIKE` would copy NOT NULL of the columns left out (the identity `id` of skips and
         // proposals) without their identity default, and every staged row would fail.
-        try connection.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS \(stage) ON COMMIT DELETE ROWS
-                AS SELECT \(columnList) FROM \(table) WITH NO DATA
-            """)
+        // Created once per session; looked up first rather than `IF NOT EXISTS`, whose
+        // "already exists, skipping" NOTICE would come on every chunk.
+        if try connection.queryValue(Bool.self, "SELECT pg_catalog.to_regclass($1) IS NULL", "pg_temp.\(stage)") == true {
+            try connection.execute("""
+                CREATE TEMPORARY TABLE \(stage) ON COMMIT DELETE ROWS
+                    AS SELECT \(columnList) FROM \(table) WITH NO DATA
+                """)
+        }
         try connection.copyIn("COPY \(stage) (\(columnList)) FROM STDIN") { writer in
             for row in rows { try writer.row(values: row) }
         }

@@ -13,7 +13,7 @@ public struct JobFailure: Error, CustomStringConvertible, Sendable, Equatable {
     static func missingSequence(companyID: String, name: String) -> JobFailure {
         JobFailure(
             "company \(companyID) has no number sequence '\(name)': "
-                + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job")
+                + "insert it into number_sequence (company_id, name, prefix, next_value, width) and retry the job (reimburse retry <job>)")
     }
 }
 

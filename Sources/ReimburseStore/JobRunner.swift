@@ -151,7 +151,7 @@ public final class JobRunner {
                     try? JobStateStore.retryOrFail(lease, error: error.description, backoff: .zero, on: connection)
                 } else {
                     try? JobStateStore.fail(
-                        lease, message: "database rejected the posting: \(error)", tally: nil, on: connection)
+                        lease, message: DatabaseErrorWording.jobFailure(error), tally: nil, on: connection)
                 }
             }
             throw error

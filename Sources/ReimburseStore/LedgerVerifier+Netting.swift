@@ -7,7 +7,7 @@ extension LedgerVerifier {
     static let nettingChecks: [Check] = [
         Check(
             name: "netting_settles_both_sides",
-            summary: "every netting piece names an open-able debit and credit of the reimbursement's customer and currency and records both sides' accounting amounts; each debit is settled at least by its netting pieces, in both currencies",
+            summary: "every netting piece names an open-able debit and credit of the reimbursement's customer and currency and records both sides' accounting amounts; each debit is settled at least by its active (unreversed) netting pieces, in both currencies",
             sql: """
                 SELECT s.company_id,
                        format('netting settlement %s of reimbursement %s (customer %s, %s): %s',
@@ -38,7 +38,7 @@ extension LedgerVerifier {
                                sum(debit_amount_accounting) AS amount_accounting,
                                array_agg('customer_settlement ' || id ORDER BY id) AS ids
                           FROM customer_settlement
-                         WHERE kind = 'netting' AND \(companyFilter)
+                         WHERE kind = 'netting' AND \(companyFilter) AND \(activeSettlement)
                          GROUP BY company_id, debit_transaction_id) n
                   JOIN customer_transaction t ON t.company_id = n.company_id AND t.id = n.debit_transaction_id
                  WHERE n.amount > t.settled_amount OR n.amount_accounting > t.settled_amount_accounting
@@ -58,7 +58,7 @@ extension LedgerVerifier {
                                AS exchange
                       FROM ledger_entry e
                       JOIN company co ON co.id = e.company_id
-                     WHERE \(filtered("e"))
+                     WHERE \(filtered("e")) AND e.reversal_id IS NULL  -- a reversal's lines: reversal_mirrors_original
                        AND e.vendor_payment_id IS NULL  -- payment vouchers (section 9) carry no netting
                      GROUP BY e.company_id, e.reimbursement_id, e.voucher),
                 pieces AS (

@@ -343,17 +343,17 @@ public struct LedgerVerifier {
                 """),
         Check(
             name: "credit_settled_once",
-            summary: "no credit transaction is settled by more than one active (unreversed) reimbursement settlement, nor within more than one active reimbursement (netting pieces and the remainder's settlement of a credit belong to one reimbursement)",
+            summary: "within one job, no credit transaction is settled by more than one active (unreversed) reimbursement settlement, nor within more than one reimbursement (netting pieces and the remainder's settlement of a credit belong to one reimbursement); across jobs a credit the ERP opened again may be reimbursed again, and transaction_settled_within_amount keeps all its active settlements within its settled amount",
             sql: """
                 SELECT company_id,
-                       format('credit %s is settled by %s active reimbursement settlements within %s reimbursements',
-                              credit_transaction_id, count(*) FILTER (WHERE kind = 'reimbursement'),
+                       format('credit %s is settled in job %s by %s active reimbursement settlements within %s reimbursements',
+                              credit_transaction_id, job_id, count(*) FILTER (WHERE kind = 'reimbursement'),
                               count(DISTINCT reimbursement_id)),
                        ARRAY['customer_transaction ' || credit_transaction_id]
                            || array_agg('customer_settlement ' || id ORDER BY id)
                   FROM customer_settlement
                  WHERE \(companyFilter) AND \(activeSettlement)
-                 GROUP BY company_id, credit_transaction_id
+                 GROUP BY company_id, job_id, credit_transaction_id
                 HAVING count(*) FILTER (WHERE kind = 'reimbursement') > 1 OR count(DISTINCT reimbursement_id) > 1
                  ORDER BY 1, 2
                 """),

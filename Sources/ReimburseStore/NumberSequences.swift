@@ -47,7 +47,7 @@ struct NumberSequences {
             throw JobFailure(
                 "company \(companyID): number sequence '\(name)' is exhausted (next_value reached \(Int64.max), "
                     + "the largest bigint); start a new series in number_sequence (a new prefix and a lower "
-                    + "next_value) and retry the job")
+                    + "next_value) and retry the job (reimburse retry <job>)")
         }
         return number
     }

@@ -57,13 +57,17 @@ struct ReversalPoster {
                     reversal_id)
         """
 
-    /// Reopens each transaction by exactly what the reversed settlements took; only rows that
-    /// still carry it are changed, and the count proves all of them did.
+    /// Reopens each transaction by exactly what the reversed settlements took, summed per
+    /// transaction first: one credit may be carried by two reimbursements of the chunk, and
+    /// `UPDATE ... FROM` applies one joined row per target row. The count of distinct
+    /// transactions proves every one was changed.
     static let reopenSQL = """
         UPDATE customer_transaction t
            SET settled_amount = t.settled_amount + r.change,
                settled_amount_accounting = t.settled_amount_accounting + r.change_accounting
-          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS r(id, change, change_accounting)
+          FROM (SELECT u.id, sum(u.change) AS change, sum(u.change_accounting) AS change_accounting
+                  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS u(id, change, change_accounting)
+                 GROUP BY u.id) r
          WHERE t.company_id = $1 AND t.id = r.id
         """
 
@@ -165,7 +169,7 @@ struct ReversalPoster {
         let reopened = try connection.execute(Self.reopenSQL, job.companyID, reopen.ids, reopen.changes, reopen.accounting)
         let cancelled = try connection.execute(
             Self.cancelInvoicesSQL, job.companyID, reversals.map(\.invoiceID), ids)
-        guard reopened.affectedRows == reopen.ids.count, cancelled.affectedRows == reversals.count else {
+        guard reopened.affectedRows == Set(reopen.ids).count, cancelled.affectedRows == reversals.count else {
             throw JobFailure(
                 "job \(job.id): a settled transaction or a vendor invoice changed while the chunk held its lock; "
                     + "nothing of the chunk was posted")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Postgres
 
 /// The `reimburse` command line: one executable for operators (migrate, serve, status),
 /// integrators (enqueue, report) and anyone who wants to see it work (demo).
@@ -22,12 +23,18 @@ struct Reimburse: AsyncParsableCommand {
             Errors are one line on stderr ("reimburse: error: ..."). Exit codes:
             \(ExitCodes.helpTable)
             """,
+        version: ReimburseVersion.text,
         subcommands: [
             MigrateCommand.self,
             ServeCommand.self,
             EnqueueCommand.self,
             ReportCommand.self,
             StatusCommand.self,
+            JobsCommand.self,
+            JobCommand.self,
+            CancelCommand.self,
+            RetryCommand.self,
+            GenerateManualCommand.self,
             VerifyCommand.self,
             PaymentsCommand.self,
             DemoCommand.self,
@@ -38,7 +45,7 @@ struct Reimburse: AsyncParsableCommand {
     /// one line and one of ``ExitCodes``; ArgumentParser's own exit would print a Swift
     /// error's description and use its own codes.
     static func main() async {
-        await runProgram(arguments: Array(CommandLine.arguments.dropFirst()))
+        await runProgram(arguments: DatabaseWait.expandBareFlag(Array(CommandLine.arguments.dropFirst())))
     }
 
     /// Nonisolated, so the parsed command is created and run in one isolation domain (the
@@ -50,7 +57,16 @@ struct Reimburse: AsyncParsableCommand {
         } catch {
             exitAfterArgumentError(error, arguments: arguments)
         }
+        if command is Reimburse {
+            // No subcommand: the usage, where a mistake's message goes, and a usage error.
+            Terminal.writeError(helpMessage() + "\n")
+            Foundation.exit(ExitCodes.usage.rawValue)
+        }
         CredentialsPassfile.exportIfPresent()
+        // One escaped line per server notice; serve and demo route them into their log instead.
+        PostgresNotice.setHandler { notice in
+            Terminal.printNote("database \(notice.severity): \(notice.message)")
+        }
         let secrets = (command as? any DatabaseCommand)?.global.secrets ?? []
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {

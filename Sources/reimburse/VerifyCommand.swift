@@ -29,12 +29,7 @@ struct VerifyCommand: ParsableCommand, DatabaseCommand {
 
     func run() throws {
         let connection = try global.connect(as: "verify")
-        if let company {
-            let known = try connection.queryValue(Bool.self, "SELECT EXISTS (SELECT 1 FROM company WHERE id = $1)", company)
-            guard known == true else {
-                throw CommandFailure.badData("unknown company '\(company)' (or not granted to this login)")
-            }
-        }
+        if let company { try KnownRows.requireCompany(company, on: connection) }
         let result = try LedgerVerifier(connection: connection).verify(companyID: company)
         let scope = company.map { " for company \($0)" } ?? ""
         let skipped = result.skipped.isEmpty ? "" : "; \(result.skipped.count) skipped ("

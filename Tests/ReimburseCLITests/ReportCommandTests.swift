@@ -71,6 +71,9 @@ struct ReportCommandTests {
         let untilMarch = try await Reimburse.run(
             "report", "--format", "csv", "--to", "2024-03-31", "--job", String(job), "--database-url", database.conninfo)
         #expect(untilMarch.standardOutput.contains(",C-1,") && !untilMarch.standardOutput.contains(",C-2,"))
+        // A company with nothing reimbursed is an empty report; one that does not exist is
+        // bad data (exit 65, issue 19 item 5).
+        try await database.withConnection { try Fixtures.company("DEMF", currency: "EUR", on: $0) }
         let otherCompany = try await Reimburse.run(
             "report", "--format", "json", "--company", "DEMF", "--database-url", database.conninfo)
         #expect(otherCompany.exitCode == 0 && otherCompany.standardOutput.isEmpty, "\(otherCompany)")

@@ -44,7 +44,7 @@ struct WaitTests {
                 + "3 skipped (below_minimum 2, on_hold 1), 1 without credit balance; totals USD 1234.500000"),
             "\(outcome)")
         // Not a terminal: plain progress lines, at most one per second.
-        #expect(outcome.standardError.contains("job \(id) running: 4/10 customers"), "\(outcome)")
+        #expect(outcome.standardError.contains("job \(id) running: 40% 4/10 customers"), "\(outcome)")
         #expect(!outcome.standardError.contains("\r"), "\(outcome)")
     }
 

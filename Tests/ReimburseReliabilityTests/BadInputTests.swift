@@ -64,7 +64,7 @@ private let badInputCases: [BadInputCase] = [
     }, expected: .rejected(constraint: "reimbursement_job_company_fk")),
     BadInputCase(name: "unknown mode", action: { try insertJob($0, "mode", "'dry-run'") },
                  expected: .rejected(constraint: "reimbursement_job_mode_valid")),
-    BadInputCase(name: "unknown debit handling (net is only planned)", action: { try insertJob($0, "debit_handling", "'net'") },
+    BadInputCase(name: "unknown debit handling", action: { try insertJob($0, "debit_handling", "'nett'") },
                  expected: .rejected(constraint: "reimbursement_job_debit_handling_valid")),
     BadInputCase(name: "approves_job_id of another company's preview", action: { c in
         let other = try LedgerFixture.job("GOOD", mode: "preview", on: c)

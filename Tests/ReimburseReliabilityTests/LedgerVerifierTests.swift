@@ -348,7 +348,7 @@ struct LedgerVerifierTests {
             #expect(result.checks == LedgerVerifier.checkNames)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM customer_settlement WHERE kind = 'netting'") == 4)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM ledger_entry WHERE posting_type = 'exchange_difference'") == 2)
-            #expect(result.checks.count >= 22)  // none dropped; features add their own
+            #expect(result.checks.count >= 21)  // none dropped; features add their own
             #expect(result.passed, "\(result.violations.map(\.description).joined(separator: "\n"))")
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "USMF").passed)
             #expect(try LedgerVerifier(connection: connection).verify(companyID: "NOSUCH").passed)

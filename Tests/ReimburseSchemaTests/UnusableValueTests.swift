@@ -219,6 +219,8 @@ enum UnusableValueCatalog {
         "reimbursement_job.id": .identifier(reason: "generated; any bigint names a job"),
         "reimbursement_job.approves_job_id": .identifier(
             reason: "an unknown id is refused by reimbursement_job_approves_succeeded_preview (ConstraintTests)"),
+        "reimbursement_job.retries_job_id": .identifier(
+            reason: "an unknown or unfinished job is refused by reimbursement_job_retries_finished_job (sql/0017)"),
         "customer_transaction.id": .identifier(reason: "generated when not given; any bigint names a transaction"),
         "reimbursement_job.reverses_job_id": .identifier(
             reason: "an unknown id is refused by reimbursement_job_reverses_fk, another company's too (sql/0015)"),

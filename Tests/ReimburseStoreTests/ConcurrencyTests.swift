@@ -273,7 +273,8 @@ struct ConcurrencyTests {
             let refused = try LedgerFixture.job("LIB", on: connection)
             #expect(throws: PostgresError.self) { _ = try Store.runner(connection).runQueuedJob(id: refused) }
             let row = try Store.rows("SELECT state, last_error FROM reimbursement_job WHERE id = $1", refused, on: connection)
-            #expect(row.count == 1 && row[0].hasPrefix("failed|database rejected the posting: period closed"), "\(row)")
+            #expect(row.count == 1 && row[0].hasPrefix("failed|the database refused a row (integrity constraint, SQLSTATE 23514)")
+                    && row[0].contains(": period closed"), "\(row)")
             #expect(try Store.count("SELECT count(*) FROM reimbursement WHERE job_id = $1", refused, on: connection) == 0)
         }
     }

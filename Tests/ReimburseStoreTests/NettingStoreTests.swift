@@ -216,4 +216,43 @@ struct NettingStoreTests {
             try Store.run(skip, on: connection)
         }
     }
+
+    /// PRODUCT.md §8: a reversal opens again every transaction the reimbursement settled, the
+    /// netted debits too, by exactly what it settled in both currencies, and mirrors every line
+    /// of the voucher (netting transfer and exchange difference included).
+    @Test func aReversalReopensTheNettedDebits() async throws {
+        let database = try await TestServer.database()
+        try await database.withConnection { connection in
+            try Self.company("NR", on: connection)
+            try Self.transaction("NR", "-100", accounting: "-110", currency: "EUR", date: "2026-03-01", on: connection)
+            try Self.transaction("NR", "25", accounting: "25", currency: "EUR", ledger: "1300", date: "2026-03-02", on: connection)
+            try Self.transaction("NR", "35", accounting: "36", currency: "EUR", date: "2026-03-03", on: connection)
+            let before = try ReversalFixture.openBalances("NR", on: connection)
+            let openBefore = try Self.open("NR", on: connection)
+            let job = try LedgerFixture.job("NR", debitHandling: "net", on: connection)
+            try Store.run(job, on: connection)
+            #expect(try Store.count(
+                "SELECT count(*) FROM customer_settlement WHERE company_id = 'NR' AND kind = 'netting'", on: connection) == 2)
+            #expect(try Store.count(
+                "SELECT count(*) FROM ledger_entry WHERE company_id = 'NR' AND posting_type = 'customer_netting'",
+                on: connection) >= 2)
+            let reversal = try ReversalFixture.job("NR", reversesJob: job, postingDate: nil, on: connection)
+            try Store.run(reversal, on: connection)
+            #expect(try Store.state(of: reversal, on: connection) == "succeeded")
+            #expect(try ReversalFixture.openBalances("NR", on: connection) == before)
+            #expect(try Self.open("NR", on: connection).filter { !$0.hasSuffix("|0.000000|0.000000") }
+                    == openBefore.filter { !$0.hasSuffix("|0.000000|0.000000") })
+            // Every line of the original, netting and exchange lines included, mirrored.
+            #expect(try Store.rows("""
+                SELECT o.posting_type || '|' || o.account FROM ledger_entry o
+                 WHERE o.company_id = 'NR' AND o.reversal_id IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM ledger_entry m
+                                    WHERE m.company_id = o.company_id AND m.reversal_id IS NOT NULL
+                                      AND m.reimbursement_id = o.reimbursement_id AND m.account = o.account
+                                      AND m.posting_type = o.posting_type AND m.amount = -o.amount
+                                      AND m.amount_accounting = -o.amount_accounting)
+                """, on: connection) == [])
+            try Self.verify("NR", on: connection)
+        }
+    }
 }

@@ -25,7 +25,7 @@ final class DatabaseConditionLog: Sendable {
             "database condition: \(condition.rawValue): \(condition.explanation); jobs stay queued, retrying",
             metadata: [
                 "condition": "\(condition.rawValue)", LogMetadataKey.error.rawValue: "\(error)",
-                "retry_in_ms": "\(interval.milliseconds)",
+                "retry_in_ms": .stringConvertible(interval.milliseconds),
             ])
     }
 

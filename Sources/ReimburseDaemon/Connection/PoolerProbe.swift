@@ -46,9 +46,12 @@ enum PoolerProbe {
 public enum DaemonConnectionCheck {
     /// Throws ``DaemonConnectionError`` when `conninfo` leads through a transaction pooler, and
     /// the connection error when the database cannot be reached.
-    public static func requireSessionPerConnection(conninfo: String?) throws {
+    /// Throws ``DaemonConnectionError/schemaMissing(schema:)`` when `schema` holds no Reimburse
+    /// schema (the migrations were never run there).
+    public static func requireSessionPerConnection(conninfo: String?, schema: String = "public") throws {
         let first = try PostgresConnection(conninfo: conninfo, applicationName: "reimburse serve")
         if try PoolerProbe.isTransactionPooled(first, conninfo: conninfo) { throw DaemonConnectionError.transactionPooler }
+        try SchemaPresence.require(schema: schema, on: first)
     }
 }
 
@@ -61,4 +64,17 @@ public struct DaemonConnectionError: Error, CustomStringConvertible, Sendable {
             + "a transaction pooler (the server session changes between transactions); point serve at the server, "
             + "or at a session-mode pool (PgBouncer pool_mode=session). enqueue, status, report and verify work "
             + "through either.")
+
+    /// The migrations were not run in `schema`: the daemon would find no queue to claim from.
+    static func schemaMissing(schema: String) -> DaemonConnectionError {
+        DaemonConnectionError(description:
+            "the database has no Reimburse schema in schema \"\(schema)\" (no table reimbursement_job): "
+                + "run 'reimburse migrate' first (or point --schema / REIMBURSE_SCHEMA at the schema that holds it)")
+    }
+
+    /// The schema lacks a table, column or function this binary uses: a migration is missing.
+    static func schemaOutdated(schema: String, error: String) -> DaemonConnectionError {
+        DaemonConnectionError(description:
+            "the Reimburse schema in \"\(schema)\" is older than this program (\(error)): run 'reimburse migrate'")
+    }
 }

@@ -52,6 +52,10 @@ struct JobWorker: Sendable {
                 }
                 state.waitForWork(after: generation, timeout: wait)
             } catch {
+                if let outdated = SchemaPresence.outdated(error, schema: configuration.schema) {
+                    state.stop(because: outdated)
+                    break
+                }
                 if let condition = DatabaseCondition(error) {
                     // Replaced, not reused: a session that saw read-only keeps its settings.
                     connection = nil
@@ -61,9 +65,10 @@ struct JobWorker: Sendable {
                     continue
                 }
                 logger.warning(
-                    "database unavailable, retrying",
-                    metadata: [LogMetadataKey.worker.rawValue: "\(index)", LogMetadataKey.error.rawValue: "\(error)",
-                               "retry_in_ms": "\(reconnectDelay.milliseconds)"])
+                    "\(DaemonErrorText.phrase(error)) while looking for work; retrying",
+                    metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
+                               LogMetadataKey.error.rawValue: "\(error)",
+                               "retry_in_ms": .stringConvertible(reconnectDelay.milliseconds)])
                 if connection?.isConnected == false { connection = nil }
                 // A fresh generation: the listener's "connection restored" wake-up ends the wait.
                 state.waitForWork(after: state.wakeGeneration, timeout: reconnectDelay)
@@ -89,9 +94,9 @@ struct JobWorker: Sendable {
 
     private func run(_ lease: JobLease, on connection: PostgresConnection) {
         var logger = self.logger
-        logger[metadataKey: .job] = "\(lease.jobID)"
+        logger[metadataKey: .job] = .stringConvertible(lease.jobID)
         logger[metadataKey: .company] = "\(lease.companyID)"
-        logger[metadataKey: .worker] = "\(index)"
+        logger[metadataKey: .worker] = .stringConvertible(index)
         let started = ContinuousClock.now
         state.took(lease, worker: index, session: connection.backendPID)
         let facts = AttemptFacts.read(lease, on: connection)
@@ -105,7 +110,7 @@ struct JobWorker: Sendable {
         }
         let attempt = facts.attempt
         let maxAttempts = facts.maxAttempts
-        logger[metadataKey: .attempt] = "\(attempt)"
+        logger[metadataKey: .attempt] = .stringConvertible(attempt)
         logger.info("job started")
         let runner = JobRunner(
             connection: connection,
@@ -133,7 +138,7 @@ struct JobWorker: Sendable {
                 // Already back in the queue (the chunk's commit did it), with a backoff.
                 meter.end(.waiting, tally: tally)
                 var metadata = summary(tally, elapsed: elapsed)
-                metadata["locked_customers"] = "\(locked)"
+                metadata["locked_customers"] = .stringConvertible(locked)
                 logger.info("job waits for customers another session holds; back in the queue", metadata: metadata)
             }
         } catch let failure as JobFailure {
@@ -153,7 +158,7 @@ struct JobWorker: Sendable {
             // The server refused something that is not a race: bad data the rules did not
             // catch. It will not get better by retrying.
             meter.end(.failed, failure: .rejected)
-            fail(lease, message: "database rejected the posting: \(error)", connection: connection, logger: logger)
+            fail(lease, message: DatabaseErrorWording.jobFailure(error), connection: connection, logger: logger)
         } catch {
             meter.end(.failed, failure: .internal)
             fail(lease, message: "\(error)", connection: connection, logger: logger)
@@ -198,7 +203,7 @@ struct JobWorker: Sendable {
             let delay = RetryPolicy().delay(afterAttempt: attempt)
             logger.warning(
                 "transient error, job goes back to the queue",
-                metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(delay.milliseconds)"])
+                metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": .stringConvertible(delay.milliseconds)])
             try JobStateStore.retryOrFail(lease, error: error.description, backoff: delay, on: connection)
             return .retried
         } catch {
@@ -211,11 +216,11 @@ struct JobWorker: Sendable {
 
     private func summary(_ tally: JobTally, elapsed: Duration) -> Logger.Metadata {
         [
-            LogMetadataKey.customers.rawValue: "\(tally.selected)",
-            "reimbursed": "\(tally.reimbursedCustomers)",
-            "reimbursements": "\(tally.reimbursements)",
-            "skipped": "\(tally.skipped.values.reduce(0, +))",
-            LogMetadataKey.durationMilliseconds.rawValue: "\(elapsed.milliseconds)",
+            LogMetadataKey.customers.rawValue: .stringConvertible(tally.selected),
+            "reimbursed": .stringConvertible(tally.reimbursedCustomers),
+            "reimbursements": .stringConvertible(tally.reimbursements),
+            "skipped": .stringConvertible(tally.skipped.values.reduce(0, +)),
+            LogMetadataKey.durationMilliseconds.rawValue: .stringConvertible(elapsed.milliseconds),
         ]
     }
 }

@@ -53,6 +53,12 @@ struct QueueSupervisor: Sendable {
                             state.stop(because: .transactionPooler)
                             break
                         }
+                        do {
+                            try SchemaPresence.require(schema: configuration.schema, on: fresh)
+                        } catch let missing as DaemonConnectionError {
+                            state.stop(because: missing)
+                            break
+                        }
                         state.connectionChecked()
                     }
                     try fresh.listen(Self.channel)
@@ -78,7 +84,7 @@ struct QueueSupervisor: Sendable {
                         logger.debug(
                             renewed == nil ? "lease not renewed this time: the job row is locked" :
                                 "lease not renewed: the worker shows no progress and its session no activity",
-                            metadata: [LogMetadataKey.job.rawValue: "\(held.lease.jobID)", "session": "\(held.session)"])
+                            metadata: [LogMetadataKey.job.rawValue: .stringConvertible(held.lease.jobID), "session": .stringConvertible(held.session)])
                     }
                     nextRenewal = now + renewalInterval
                 }
@@ -119,8 +125,8 @@ struct QueueSupervisor: Sendable {
                     continue
                 }
                 logger.warning(
-                    "listener lost the database, retrying",
-                    metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": "\(reconnectDelay.milliseconds)"])
+                    "listener: \(DaemonErrorText.phrase(error)); retrying",
+                    metadata: [LogMetadataKey.error.rawValue: "\(error)", "retry_in_ms": .stringConvertible(reconnectDelay.milliseconds)])
                 if connection?.isConnected == false || (error as? PostgresError)?.kind == .connectionFailed {
                     connection = nil
                 }
@@ -161,7 +167,7 @@ struct QueueSupervisor: Sendable {
             }
         }
         let cancelled = try JobQueue.cancelQueued(on: connection)
-        if cancelled > 0 { logger.info("cancelled queued jobs", metadata: ["count": "\(cancelled)"]) }
+        if cancelled > 0 { logger.info("cancelled queued jobs", metadata: ["count": .stringConvertible(cancelled)]) }
         if rescued {
             JobQueue.announceRequeued(on: connection)
             state.wakeAll()
@@ -172,7 +178,7 @@ struct QueueSupervisor: Sendable {
 
     private func metadata(_ job: JobRescue.RunningJob, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            LogMetadataKey.job.rawValue: "\(job.id)", LogMetadataKey.company.rawValue: "\(job.companyID)",
+            LogMetadataKey.job.rawValue: .stringConvertible(job.id), LogMetadataKey.company.rawValue: "\(job.companyID)",
             "previous_owner": "\(job.owner)",
         ]
         metadata.merge(extra) { $1 }

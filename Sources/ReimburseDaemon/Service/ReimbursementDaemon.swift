@@ -24,10 +24,11 @@ public final class ReimbursementDaemon: Service {
         let configuration = self.configuration
         let logger = self.logger
         let notifier = self.notifier
+        DatabaseNoticeLog.route(to: logger)
         logger.info(
             "reimburse daemon starting",
-            metadata: ["workers": "\(configuration.workers)", "instance": "\(configuration.instanceName)",
-                       "exit_when_idle": "\(configuration.exitWhenIdle)"])
+            metadata: ["workers": .stringConvertible(configuration.workers), "instance": "\(configuration.instanceName)",
+                       "exit_when_idle": .stringConvertible(configuration.exitWhenIdle)])
         let supervisor = QueueSupervisor(
             configuration: configuration, state: state, notifier: notifier, logger: logger,
             onReady: {
@@ -59,6 +60,6 @@ public final class ReimbursementDaemon: Service {
         if let fatal = state.fatalError {
             throw fatal
         }
-        logger.info("reimburse daemon stopped", metadata: ["jobs_finished": "\(state.jobsFinished)"])
+        logger.info("reimburse daemon stopped", metadata: ["jobs_finished": .stringConvertible(state.jobsFinished)])
     }
 }

@@ -30,7 +30,7 @@ public enum LogMetadataKey: String, CaseIterable, Sendable {
 }
 
 extension Logger {
-    /// `logger[metadataKey: .job] = "\(job.id)"`: the typed spelling of the `String`
+    /// `logger[metadataKey: .job] = .stringConvertible(job.id)`: the typed spelling of the `String`
     /// subscript, so a misspelt key does not compile.
     public subscript(metadataKey key: LogMetadataKey) -> Logger.Metadata.Value? {
         get { self[metadataKey: key.rawValue] }

@@ -38,8 +38,12 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("The company (legal entity) code.", valueName: "company"))
-    var company: String
+    /// Required, but optional to the parser: a misspelt flag is then reported by its name
+    /// rather than as a missing `--company` (ArgumentParser reports a missing option first).
+    @Option(help: ArgumentHelp("The company (legal entity) code (required).", valueName: "company"))
+    var company: String?
+
+    private var companyCode: String { company ?? "" }
 
     @Option(help: ArgumentHelp("Only these customer accounts (comma-separated).", valueName: "a,b,..."))
     var customers: String?
@@ -89,11 +93,19 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     @Flag(help: "Follow the job with a progress bar; exit 1 if it fails, 2 if it is cancelled.")
     var wait = false
 
+    @Option(help: ArgumentHelp(
+        "With --wait: stop following after this many seconds (exit 75; the job goes on).", valueName: "seconds"))
+    var timeout: Int?
+
     func validate() throws {
         if preview, approve != nil {
             throw ValidationError("--approve posts a preview's proposals; it cannot be combined with --preview")
         }
-        if company.isEmpty { throw ValidationError("--company must not be empty") }
+        if let timeout, !(1...31_536_000).contains(timeout) {
+            throw ValidationError("--timeout must be between 1 and 31536000 seconds")
+        }
+        if timeout != nil, !wait { throw ValidationError("--timeout only applies with --wait") }
+        if company?.isEmpty == true { throw ValidationError("--company must not be empty") }
         try validateReversal()
         try validatePayment()
     }
@@ -162,7 +174,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     /// Everything a person can mistype is checked here, before connecting.
     func makeRequest() throws -> JobRequest {
         JobRequest(
-            companyID: company,
+            companyID: companyCode,
             customerAccounts: Self.splitList(customers),
             customerGroups: Self.splitList(groups),
             preview: preview,
@@ -181,6 +193,9 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
     }
 
     func run() throws {
+        // Here rather than in validate(): ArgumentParser validates before it reports an
+        // unknown flag, and a misspelt flag should be named as such.
+        guard company != nil else { throw ValidationError("Missing expected argument '--company <company>'") }
         let request = try makeRequest()
         let connection = try global.connect(as: "enqueue")
         let outcome = try JobEnqueuer(connection: connection).enqueue(request)
@@ -191,7 +206,19 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
         print(outcome.jobID)
         Terminal.flushStandardOutput()
         guard wait else { return }
-        let summary = try JobFollower(connection: connection, jobID: outcome.jobID, company: company).follow()
+        var follower = JobFollower(connection: connection, jobID: outcome.jobID, company: companyCode)
+        follower.timeout = timeout.map { .seconds($0) }
+        let summary: JobSummary
+        switch try follower.follow() {
+        case .finished(let finished):
+            summary = finished
+        case .interrupted(let progress):
+            throw CommandFailure(Self.stillRuns(outcome.jobID, progress, why: "stopped following"),
+                                 exitCode: .followInterrupted)
+        case .timedOut(let progress):
+            throw CommandFailure(Self.stillRuns(outcome.jobID, progress, why: "--timeout \(timeout ?? 0)s ran out"),
+                                 exitCode: .stillRunning)
+        }
         Terminal.printLine(summary.line)
         switch summary.state {
         case "succeeded":
@@ -203,5 +230,12 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
                 "job \(outcome.jobID) failed: \(summary.lastError ?? "no error message recorded")",
                 exitCode: .jobFailed)
         }
+    }
+
+    /// One line: the job goes on in the daemon, and how to follow or cancel it.
+    static func stillRuns(_ job: Int64, _ progress: JobProgress, why: String) -> String {
+        let where_ = progress.customersTotal.map { " (\(progress.customersDone)/\($0) customers)" } ?? ""
+        return "\(why): job \(job) is still \(progress.state)\(where_) and goes on in the daemon; "
+            + "follow it with 'reimburse job show \(job)', stop it with 'reimburse cancel \(job)'"
     }
 }

@@ -16,7 +16,11 @@ struct MigrateCommand: ParsableCommand, DatabaseCommand {
             The folder is --sql-dir, else $REIMBURSE_SQL_DIR, else share/reimburse/sql beside \
             the binary, else a sql/ folder above the binary or in the working directory.
 
+            With --wait-for-database it waits for a database that cannot be reached yet \
+            (a server still starting after a reboot or an outage), saying so every 10 \
+            seconds; the systemd unit runs it so, before every start.
             Example:
+              reimburse migrate --wait-for-database=240
               reimburse migrate --database-url postgresql://reimburse@db.example.com/reimburse
             """
     )
@@ -26,6 +30,14 @@ struct MigrateCommand: ParsableCommand, DatabaseCommand {
     @Option(help: ArgumentHelp("The folder of the migration files.", valueName: "dir"))
     var sqlDir: String?
 
+    @Option(
+        name: .customLong("wait-for-database"),
+        help: ArgumentHelp(
+            "Wait for a database that cannot be reached yet: --wait-for-database (no limit) or "
+                + "--wait-for-database=SECONDS (then exit 69). A login the server refuses is not waited for (exit 78).",
+            valueName: "seconds"))
+    var waitForDatabase: DatabaseWait?
+
     func run() throws {
         // Files first: a missing folder is reported without touching the database.
         if let sqlDir, !FileManager.default.fileExists(atPath: sqlDir) {
@@ -33,7 +45,8 @@ struct MigrateCommand: ParsableCommand, DatabaseCommand {
         }
         let directory = try SchemaMigrator.locateDirectory(explicit: sqlDir)
         let migrator = try SchemaMigrator(directory: directory)
-        let connection = try global.connect(as: "migrate")
+        let connection = try waitForDatabase.map { try $0.connect(global, as: "migrate") }
+            ?? global.connect(as: "migrate")
         let outcome = try migrator.migrate(connection)
         for name in outcome.applied {
             Terminal.printLine("applied \(name)")

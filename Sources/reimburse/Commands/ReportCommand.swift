@@ -51,6 +51,8 @@ struct ReportCommand: ParsableCommand, DatabaseCommand {
             throw CommandFailure.badData("--to \(end) is before --from \(start)")
         }
         let connection = try global.connect(as: "report")
+        if let company { try KnownRows.requireCompany(company, on: connection) }
+        if let job { try KnownRows.requireJob(job, on: connection) }
         var writer = RowWriter(format: format, columns: ReportQuery.columns)
         try query.forEachRow(on: connection) { writer.write($0) }
         writer.finish(noun: "reimbursements")

@@ -84,20 +84,22 @@ struct ServeCommand: AsyncParsableCommand, DatabaseCommand {
 
     /// A daemon outlives database restarts, so an unreachable database is only a warning
     /// (the workers retry); with --exit-when-idle it is the caller's error and ends the run
-    /// at once with exit 69.
+    /// at once with exit 69. A refused login or a missing schema ends it with 78 either way.
     private func probeDatabase(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         let probe = DedicatedThread(name: "reimburse-serve-probe")
         defer { probe.shutdown() }
         let conninfo = configuration.conninfo
         do {
-            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo) }
+            let schema = configuration.schema
+            try await probe.run { try DaemonConnectionCheck.requireSessionPerConnection(conninfo: conninfo, schema: schema) }
         } catch let error as DaemonConnectionError {
             // A transaction pooler in front: refused before the daemon starts, in one line.
             throw CommandFailure(error.description, exitCode: .configuration)
         } catch {
-            if configuration.exitWhenIdle { throw error }
             let report = ErrorReport(error, secrets: global.secrets)
-            logger.warning("database unavailable at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
+            // A refused login or a bad setting will not pass by waiting: exit 78 at once.
+            if configuration.exitWhenIdle || report.exitCode != .databaseUnavailable { throw error }
+            logger.warning("cannot reach the database at start; the workers keep retrying", metadata: ["error": "\(report.message)"])
         }
     }
 

@@ -16,7 +16,11 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
             the queue with a backoff (up to 5 minutes), without using an attempt, until \
             they are free or the job is cancelled.
 
+            --format json writes one object per company and line: company, queued, \
+            scheduled, running_job, running_done, running_total, oldest_waiting_seconds, \
+            failed_24h, waiting_job, waiting_reason (numbers typed, null when none).
             Example:
+              reimburse status --format json | jq 'select(.failed_24h > 0)'
               reimburse status
               company  queued  scheduled  running          oldest waiting  failed 24h  why waiting
               -------  ------  ---------  ---------------  --------------  ----------  -----------
@@ -27,9 +31,17 @@ struct StatusCommand: ParsableCommand, DatabaseCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: ArgumentHelp(
+        "table, or json: one object per company with typed numbers (for monitoring scripts).", valueName: "format"))
+    var format: ListFormat = .table
+
     func run() throws {
         let connection = try global.connect(as: "status")
         let rows = try QueueStatusRow.readAll(on: connection)
+        if format == .json {
+            for row in rows { print(row.json.object) }
+            return
+        }
         guard !rows.isEmpty else {
             Terminal.printLine("no companies (or none granted to you)")
             return

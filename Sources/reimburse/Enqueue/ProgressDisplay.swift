@@ -20,24 +20,49 @@ struct ProgressDisplay {
         return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "]"
     }
 
-    static func describe(_ progress: JobProgress, jobID: Int64, interactive: Bool) -> String {
+    /// The line for `progress`: with a bar on a terminal, plain otherwise; percent, rate and
+    /// estimate once the job runs.
+    ///
+    /// On a terminal of `width` columns the longest form that fits is chosen: with the bar,
+    /// then without it, then the compact counts, then the percent alone; what still does not
+    /// fit is cut, so the line never wraps (a wrapped line cannot be redrawn in place).
+    static func describe(
+        _ progress: JobProgress, jobID: Int64, interactive: Bool, rate: Double? = nil, width: Int = 80
+    ) -> String {
         guard let total = progress.customersTotal, progress.state != "queued" else {
             return "job \(jobID) \(progress.state)"
         }
-        let counts = "\(progress.customersDone)/\(total) customers"
-        if interactive {
-            let ending = progress.state == "running" ? "" : ", \(progress.state)"
-            return "\(bar(done: progress.customersDone, total: total)) \(counts)\(ending)"
+        let rate = progress.state == "running" ? rate : nil
+        let done = progress.customersDone
+        let counts = ProgressRate.text(done: done, total: total, rate: rate)
+        guard interactive else {
+            return progress.state == "running" ? "job \(jobID) running: \(counts)" : "job \(jobID) \(progress.state)"
         }
-        return progress.state == "running" ? "job \(jobID) running: \(counts)" : "job \(jobID) \(progress.state)"
+        let ending = progress.state == "running" ? "" : ", \(progress.state)"
+        let compact = ProgressRate.text(done: done, total: total, rate: rate, compact: true)
+        let percent = total > 0 ? min(100, done * 100 / total) : 100
+        let candidates = [
+            "\(bar(done: done, total: total)) \(counts)\(ending)",
+            "\(counts)\(ending)",
+            "\(compact)\(ending)",
+            "\(percent)% \(done)/\(total)\(ending)",
+        ]
+        let room = max(10, width - 1)
+        return TerminalWidth.fit(candidates.first { $0.count <= room } ?? candidates[candidates.count - 1], width: width)
     }
 
+    private var rate = ProgressRate()
+
     mutating func show(_ progress: JobProgress) {
-        let line = TerminalText.escaped(Self.describe(progress, jobID: jobID, interactive: interactive))
+        let speed = progress.state == "running" ? rate.observe(done: progress.customersDone) : nil
+        let width = interactive ? TerminalWidth.columns : 80
+        var line = TerminalText.escaped(
+            Self.describe(progress, jobID: jobID, interactive: interactive, rate: speed, width: width))
+        if interactive { line = TerminalWidth.fit(line, width: width) }
         guard line != lastLine else { return }
         if interactive {
-            let padding = String(repeating: " ", count: max(0, lastLine.count - line.count))
-            Terminal.writeError("\r\(line)\(padding)")
+            // Clear to the end of the line rather than pad: padding can wrap a narrow terminal.
+            Terminal.writeError("\r\(line)\u{1B}[K")
             drewBar = true
         } else {
             let now = ContinuousClock.now

@@ -46,7 +46,16 @@ struct ErrorReport: Sendable {
     private static func classify(_ error: PostgresError) -> (String, ExitCodes) {
         switch error.kind {
         case .connectionFailed:
-            return (error.message, .databaseUnavailable)
+            switch ConnectionFailureKind(error) {
+            case .refusedLogin:
+                return ("the database refused this login: \(error.message) (check the user, password, database name "
+                        + "and pg_hba.conf)", .configuration)
+            case .invalidOption:
+                return ("the connection settings are not valid: \(error.message) (check DATABASE_URL, PG* variables "
+                        + "and the service file)", .configuration)
+            case .unreachable:
+                return (error.message, .databaseUnavailable)
+            }
         case .connectionLost:
             return ("lost the connection to the database: \(error.message)", .databaseUnavailable)
         case .client, .decoding:

@@ -25,6 +25,11 @@ struct GlobalOptions: ParsableArguments {
     var logFormat: LogFormatOption?
 
     func validate() throws {
+        if let databaseURL, let problem = PostgresConnection.conninfoProblem(databaseURL) {
+            throw ValidationError(ErrorReport.redact(
+                "--database-url is not a libpq URI or key=value string: \(problem)",
+                secrets: ConninfoSecrets.passwords(in: databaseURL)))
+        }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level '\(logLevel)' is not one of \(Self.levelNames)")
         }
@@ -52,8 +57,20 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens a connection named after the subcommand, so that `pg_stat_activity` shows who is
     /// connected.
+    ///
+    /// A value libpq refuses in `--database-url` (`port=zz`, `sslmode=bogus`) is a usage error
+    /// (exit 64), like a string that does not parse; the same in the environment is a
+    /// configuration error (exit 78).
     func connect(as subcommand: String) throws -> PostgresConnection {
-        try PostgresConnection(conninfo: conninfo, applicationName: "reimburse \(subcommand)")
+        do {
+            return try PostgresConnection(conninfo: conninfo, applicationName: "reimburse \(subcommand)")
+        } catch let error as PostgresError
+            where databaseURL?.isEmpty == false && error.kind == .connectionFailed
+            && ConnectionFailureKind(error) == .invalidOption
+        {
+            throw CommandFailure(
+                "--database-url is not a valid connection string: \(error.message)", exitCode: .usage)
+        }
     }
 
     /// The level from the flag, else `LOG_LEVEL`, else `fallback`. A bad environment value is
@@ -85,6 +102,7 @@ struct GlobalOptions: ParsableArguments {
         StderrLogHandler.bootstrap(format: format == .json ? .json : .logfmt, level: level)
         var logger = Logger(label: label)
         logger.logLevel = level
+        DatabaseNoticeLog.route(to: logger)
         return logger
     }
 }

@@ -42,6 +42,22 @@ struct QueueStatusRow {
         return "job \(runningJob) \(runningDone)/\(runningTotal)"
     }
 
+    /// The row for `status --format json`.
+    var json: JSONFields {
+        var fields = JSONFields()
+        fields.add("company", company)
+        fields.add("queued", queued)
+        fields.add("scheduled", scheduled)
+        fields.add("running_job", runningJob)
+        fields.add("running_done", runningJob == nil ? nil : runningDone)
+        fields.add("running_total", runningTotal)
+        fields.add("oldest_waiting_seconds", oldestWaitingSeconds)
+        fields.add("failed_24h", failedLastDay)
+        fields.add("waiting_job", waiting?.id)
+        fields.add("waiting_reason", waiting == nil ? nil : waitingText)
+        return fields
+    }
+
     static func readAll(on connection: PostgresConnection) throws -> [QueueStatusRow] {
         try connection.query(
             """

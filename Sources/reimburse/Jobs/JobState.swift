@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// `reimbursement_job.state`, as `--state` takes it.
+enum JobState: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case queued, running, succeeded, failed, cancelled
+}
