@@ -9,14 +9,14 @@ import Testing
 @Suite("Payment runs under kill -9", .serialized)
 struct PaymentCrashTests {
     @Test func killedPaymentRunsResumeAndNeverPayTwice() async throws {
-        let companies = (1...4).map { "P" + String(format: "%02d", $0) }
+        let companies = (1...6).map { "P" + String(format: "%02d", $0) }
         let seed = UInt64(ProcessInfo.processInfo.environment["REIMBURSE_RELIABILITY_SEED"] ?? "")
             ?? UInt64.random(in: 1...UInt64.max)
         figure("payment kill -9: seed \(seed) (REIMBURSE_RELIABILITY_SEED to repeat)")
         let database = try await TestServer.database()
         let postJobs = try await database.withConnection { connection in
             try companies.flatMap { company -> [Int64] in
-                try Ledgers.company(company, customers: 150, on: connection)
+                try Ledgers.company(company, customers: 300, on: connection)
                 try connection.execute("""
                     UPDATE company SET bank_account_iban = 'DE89370400440532013000', bank_ledger_account = '1910' WHERE id = $1
                     """, company)
@@ -42,14 +42,15 @@ struct PaymentCrashTests {
                 """, companies)
             return try connection.queryValue(Int.self, "SELECT count(*) FROM vendor_invoice WHERE company_id = ANY ($1)", companies) ?? 0
         }
-        #expect(invoices > 200, "\(postJobs.count) reimburse jobs made \(invoices) invoices")
+        #expect(invoices > 600, "\(postJobs.count) reimburse jobs made \(invoices) invoices")
 
-        let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 3)
+        let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 2)
         try daemons.start(count: 2)
         var random = SplitMix(state: seed)
         var kills = 0
-        while kills < 6 {
-            try await Task.sleep(for: .milliseconds(Int.random(in: 100...400, using: &random)))
+        // Kills while payment runs are unfinished, at least six of them.
+        while kills < 6, try await database.withConnection({ try Ledgers.unfinishedJobs(on: $0) }) > 0 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...250, using: &random)))
             try await daemons.killAndRestart(Int.random(in: 0..<2, using: &random))
             kills += 1
         }
@@ -63,7 +64,7 @@ struct PaymentCrashTests {
                 "SELECT operation || ' ' || state || ' ' || count(*) FROM reimbursement_job GROUP BY operation, state ORDER BY 1")
                 == ["pay succeeded \(companies.count)", "reimburse succeeded \(postJobs.count)"])
             let paid = try connection.queryValue(Int.self, "SELECT count(*) FROM vendor_payment") ?? 0
-            #expect(paid > 200)
+            #expect(paid > 600)
             #expect(try connection.queryValue(Int.self, "SELECT count(DISTINCT (company_id, vendor_invoice_id)) FROM vendor_payment") == paid)
             #expect(try connection.queryValue(Int.self, "SELECT count(*) FROM vendor_payment WHERE payment_file_id IS NULL") == 0)
             #expect(try connection.queryValue(Int.self, "SELECT sum(transactions)::int FROM payment_file") == paid)
