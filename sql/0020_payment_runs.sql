@@ -45,6 +45,12 @@ BEGIN
     SELECT * INTO preview FROM reimbursement_job j
      WHERE j.company_id = NEW.company_id AND j.id = NEW.approves_job_id;
     IF FOUND THEN
+        -- As in 0015: under four eyes an approval that names another operation explicitly keeps
+        -- it, for reimbursement_job_controls to refuse with its message.
+        IF NEW.operation <> 'reimburse' AND NEW.operation <> preview.operation
+           AND (SELECT c.require_approval FROM company c WHERE c.id = NEW.company_id) THEN
+            RETURN NEW;
+        END IF;
         NEW.operation := preview.operation;
         NEW.reverses_job_id := preview.reverses_job_id;
         NEW.reverses_reimbursement_ids := preview.reverses_reimbursement_ids;
