@@ -339,9 +339,15 @@ public final class JobRunner {
 
     /// `wait_reason` of a job waiting for customers another session holds.
     static func waitReason(lockedCustomers: [Code]) -> String {
-        let named = lockedCustomers.prefix(5).map(\.text).joined(separator: ", ")
-        let more = lockedCustomers.count > 5 ? ", ..." : ""
-        return "waiting for locked customers: \(lockedCustomers.count) (\(named)\(more))"
+        waitReason(locked: lockedCustomers.map(\.text), what: "customers")
+    }
+
+    /// `wait_reason` of a job waiting for units another session holds, naming the first five:
+    /// "waiting for locked <what>: N (a, b, ...)". One wording for every operation.
+    static func waitReason(locked: [String], what: String) -> String {
+        let named = locked.prefix(5).joined(separator: ", ")
+        let more = locked.count > 5 ? ", ..." : ""
+        return "waiting for locked \(what): \(locked.count) (\(named)\(more))"
     }
 
     private func stagedWritesNeeded() throws -> Bool {

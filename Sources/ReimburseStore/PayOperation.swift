@@ -104,8 +104,7 @@ struct PayOperation: JobOperation {
     }
 
     func waitReason(locked: [Int64]) -> String {
-        let named = locked.prefix(5).map(String.init).joined(separator: ", ")
-        return "waiting for locked vendor invoices: \(locked.count) (\(named)\(locked.count > 5 ? ", ..." : ""))"
+        JobRunner.waitReason(locked: locked.map(String.init), what: "vendor invoices")
     }
 }
 

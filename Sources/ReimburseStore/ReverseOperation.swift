@@ -96,8 +96,7 @@ struct ReverseOperation: JobOperation {
     }
 
     func waitReason(locked: [Int64]) -> String {
-        let named = locked.prefix(5).map(String.init).joined(separator: ", ")
-        return "waiting for locked reimbursements: \(locked.count) (\(named)\(locked.count > 5 ? ", ..." : ""))"
+        JobRunner.waitReason(locked: locked.map(String.init), what: "reimbursements")
     }
 }
 
