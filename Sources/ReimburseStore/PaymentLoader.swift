@@ -84,7 +84,7 @@ struct PaymentLoader {
         """
 
     static let proposalsSQL = """
-        SELECT vendor_invoice_id, amount, creditor_iban FROM vendor_payment
+        SELECT vendor_invoice_id, amount, creditor_iban, creditor_bic FROM vendor_payment
          WHERE company_id = $1 AND job_id = $2 AND preview AND vendor_invoice_id = ANY ($3::bigint[])
         """
 
@@ -116,7 +116,9 @@ struct PaymentLoader {
         if let approved = job.approvesJobID, !chunk.invoices.isEmpty {
             for (id, proposal) in try connection.query(Self.proposalsSQL, job.companyID, approved, Array(locked), decode: { row in
                 (try row.decode(Int64.self, at: 0),
-                 PaymentProposal(amount: try row.decode(at: 1), creditorIBAN: try row.decode(at: 2)))
+                 PaymentProposal(
+                    amount: try row.decode(at: 1), creditorIBAN: try row.decode(at: 2),
+                    creditorBIC: try row.decode(String?.self, at: 3)))
             }) { chunk.proposals[id] = proposal }
         }
         return chunk

@@ -56,10 +56,8 @@ struct AttackPaymentTests {
             try Store.run(approval, on: connection)
             let skips = try Store.rows("SELECT customer_account, reason FROM reimbursement_skip WHERE job_id = $1", approval, on: connection)
             let paid = try Store.rows("SELECT creditor_bic FROM vendor_payment WHERE job_id = $1 AND NOT preview", approval, on: connection)
-            withKnownIssue("approval compares only the IBAN with the preview, not the BIC (PaymentPlanner.swift, PaymentLoader.proposalsSQL)") {
-                #expect(skips == ["B1|changed_since_preview"])
-                #expect(paid == [])
-            }
+            #expect(skips == ["B1|changed_since_preview"])
+            #expect(paid == [])
             try Self.expectPaymentLedgerSound("ATB", on: connection)
         }
     }

@@ -49,13 +49,17 @@ public struct PayableInvoice: Sendable, Hashable {
     }
 }
 
-/// What an approved preview decided for one invoice: the amount and the creditor account.
+/// What an approved preview decided for one invoice: the amount and the creditor's bank
+/// account (IBAN and BIC: a generic transfer is routed by the BIC, so a changed BIC is another
+/// payee's bank as much as a changed IBAN).
 public struct PaymentProposal: Sendable, Hashable {
     public var amount: Money
     public var creditorIBAN: String
+    public var creditorBIC: String?
 
-    public init(amount: Money, creditorIBAN: String) {
+    public init(amount: Money, creditorIBAN: String, creditorBIC: String? = nil) {
         self.amount = amount
         self.creditorIBAN = creditorIBAN
+        self.creditorBIC = creditorBIC
     }
 }

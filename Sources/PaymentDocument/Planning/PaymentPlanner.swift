@@ -50,6 +50,12 @@ public struct PaymentPlanner: Sendable {
                     "the vendor's bank account changed since the preview (previewed IBAN \(masked(proposal.creditorIBAN)), "
                         + "now \(invoice.creditorIBAN.map(masked) ?? "none")): pay it in a new run after checking the change")
             }
+            if invoice.creditorBIC != proposal.creditorBIC {
+                return skip(
+                    .changedSincePreview,
+                    "the vendor's bank (BIC) changed since the preview (previewed \(proposal.creditorBIC ?? "none"), "
+                        + "now \(invoice.creditorBIC ?? "none")): pay it in a new run after checking the change")
+            }
         }
         if let holder = invoice.heldByPreview {
             return skip(.inPayment, "held by pay preview job \(holder) until it is approved or cancel_requested is set on it")
