@@ -158,7 +158,10 @@ struct ConnectionTests {
         }
     }
 
-    @Test func notificationArrivesWithinOneHundredMilliseconds() async throws {
+    /// The waiter wakes on the notification, not at its 5 s timeout. How fast is a benchmark
+    /// figure (`scripts/bench` latency), not a test bound: the elapsed time here includes
+    /// opening the sender's connection on a machine that may be busy.
+    @Test func notificationWakesTheWaiterBeforeItsTimeout() async throws {
         let database = try await TestServer.database(migrated: false)
         let listener = try await database.withConnection { connection -> Bool in
             try connection.listen("reimbursement_job")
@@ -177,7 +180,7 @@ struct ConnectionTests {
         let elapsed = ContinuousClock.now - sentAt
         #expect(notification?.channel == "reimbursement_job")
         #expect(notification?.payload == "inserted")
-        #expect(elapsed < .milliseconds(20) + .milliseconds(100), "took \(elapsed)")
+        #expect(elapsed < .seconds(3), "took \(elapsed)")
         let none = try await database.withConnection { try $0.waitForNotification(timeout: .milliseconds(50)) }
         #expect(none == nil)
     }
