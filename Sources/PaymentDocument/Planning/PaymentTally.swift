@@ -43,10 +43,7 @@ public struct PaymentTally: Sendable, Hashable {
             "\(JSONText.quoted($0.rawValue)): \(skipped[$0] ?? 0)"
         }.joined(separator: ", ")
         json += "}}, \"payments\": \(paid), \"totals\": {"
-        json += totals.sorted { $0.key < $1.key }.map { currency, total in
-            "\(JSONText.quoted(currency.text)): {\"amount\": \(JSONText.quoted(total.amount.description)), "
-                + "\"amount_accounting\": \(JSONText.quoted(total.amountAccounting.description))}"
-        }.joined(separator: ", ")
+        json += CurrencyTotal.jsonMembers(totals.map { ($0.key, $0.value) })
         json += "}}"
         return json
     }

@@ -40,10 +40,7 @@ public struct ReversalTally: Sendable, Hashable {
             "\(JSONText.quoted($0.rawValue)): \(skipped[$0] ?? 0)"
         }.joined(separator: ", ")
         json += "}}, \"reversals\": \(reversed), \"totals\": {"
-        json += totals.sorted { $0.key < $1.key }.map { currency, total in
-            "\(JSONText.quoted(currency.text)): {\"amount\": \(JSONText.quoted(total.amount.description)), "
-                + "\"amount_accounting\": \(JSONText.quoted(total.amountAccounting.description))}"
-        }.joined(separator: ", ")
+        json += CurrencyTotal.jsonMembers(totals.map { ($0.key, $0.value) })
         json += "}}"
         return json
     }

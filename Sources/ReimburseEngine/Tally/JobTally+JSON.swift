@@ -18,11 +18,7 @@ extension JobTally {
             "\(JSONText.quoted(reason.rawValue)): \(skipCounts[reason])"
         }.joined(separator: ", ")
         json += "}}, \"reimbursements\": \(reimbursements), \"totals\": {"
-        let byCodeBytes = currencyTotals.sorted { $0.currency < $1.currency }
-        json += byCodeBytes.map { entry in
-            "\(JSONText.quoted(entry.currency.text)): {\"amount\": \(JSONText.quoted(entry.total.amount.description)), "
-                + "\"amount_accounting\": \(JSONText.quoted(entry.total.amountAccounting.description))}"
-        }.joined(separator: ", ")
+        json += CurrencyTotal.jsonMembers(currencyTotals.map { ($0.currency, $0.total) })
         json += "}}"
         return json
     }
