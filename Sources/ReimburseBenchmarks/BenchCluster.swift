@@ -4,10 +4,18 @@ import Postgres
 import ReimburseStore
 
 /// The benchmark's own PostgreSQL: a throwaway cluster, but configured like a small production
-/// server (durable commits), not like the disposable test server. Each setting is explained in
-/// docs/BENCHMARKS.md.
+/// server (durable commits, autovacuum on), not like the disposable test server. Each setting is
+/// explained in docs/BENCHMARKS.md. The daemon under test logs in as ``serviceLogin``, a member
+/// of `reimburse_service` only, as production runs it (sql/0005, README "Creating the database
+/// and the logins"): row-level security applies and its COPYs go through staging tables.
 struct BenchCluster {
+    /// The daemon's login: `LOGIN IN ROLE reimburse_service`, no other privilege.
+    static let serviceLogin = "reimburse_bench_daemon"
+
     static let parameters: [String: String] = [
+        // As on any production server: autovacuum on, with its default thresholds, so output
+        // tables get analyzed by it in the middle of a job.
+        "autovacuum": "on",
         // Durability stays as in production: every commit waits for its WAL flush.
         "fsync": "on",
         "synchronous_commit": "on",
@@ -46,6 +54,7 @@ struct BenchCluster {
 
     func destroy() { cluster.destroy() }
 
+    /// The superuser (the schema owner here): loads data, inserts jobs, runs the set-based SQL.
     func conninfo(_ database: String) -> String { cluster.conninfo(database: database) }
 
     func connect(_ database: String, name: String = "reimburse-bench") throws -> PostgresConnection {
@@ -60,6 +69,21 @@ struct BenchCluster {
         try admin.execute("DROP DATABASE IF EXISTS \(name)")
         try admin.execute("CREATE DATABASE \(name)")
         try migrations.migrate(try connect(name))
+        try createServiceLogin()
+    }
+
+    /// The daemon's login, once per cluster (roles are cluster-wide; the group role
+    /// `reimburse_service` exists once the first database is migrated).
+    private func createServiceLogin() throws {
+        try connect("postgres").execute("""
+            DO $$
+            BEGIN
+                IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '\(Self.serviceLogin)') THEN
+                    CREATE ROLE \(Self.serviceLogin) LOGIN IN ROLE reimburse_service;
+                END IF;
+            END
+            $$
+            """)
     }
 
     /// A copy of a loaded database, so several runs start from the same data.
@@ -69,9 +93,14 @@ struct BenchCluster {
         try admin.execute("CREATE DATABASE \(name) TEMPLATE \(template) STRATEGY file_copy")
     }
 
+    /// The server log's current size: where a profile of what runs next starts.
+    func logSize() -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: cluster.logFile)[.size] as? Int) ?? 0
+    }
+
     func dropDatabase(_ name: String) {
         guard let admin = try? connect("postgres") else { return }
-        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name)")
+        _ = try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
     /// PostgreSQL version and the settings that matter, for the report.

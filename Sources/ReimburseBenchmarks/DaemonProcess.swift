@@ -22,8 +22,10 @@ struct DaemonLauncher {
 
     let kind: Kind
     let logFolder: String
+    /// The login the daemon connects as (replaces the conninfo's `user`); nil keeps it.
+    var login: String? = nil
 
-    static func find(logFolder: String) -> DaemonLauncher {
+    static func find(logFolder: String, login: String? = nil) -> DaemonLauncher {
         let me = selfPath()
         let folder = (me as NSString).deletingLastPathComponent
         let reimburse = "\(folder)/reimburse"
@@ -32,9 +34,9 @@ struct DaemonLauncher {
            let status = try? ChildProcess.spawn(reimburse, ["serve", "--help"], output: "/dev/null").wait(),
            status.exitCode == 0
         {
-            return DaemonLauncher(kind: .serve(reimburse), logFolder: logFolder)
+            return DaemonLauncher(kind: .serve(reimburse), logFolder: logFolder, login: login)
         }
-        return DaemonLauncher(kind: .benchChild(me), logFolder: logFolder)
+        return DaemonLauncher(kind: .benchChild(me), logFolder: logFolder, login: login)
     }
 
     static func selfPath() -> String {
@@ -45,6 +47,8 @@ struct DaemonLauncher {
     func start(
         conninfo: String, workers: Int, exitWhenIdle: Bool, chunkSize: Int?, logName: String
     ) throws -> ChildProcess {
+        // libpq keeps the last value of a keyword given twice.
+        let conninfo = login.map { "\(conninfo) user=\($0)" } ?? conninfo
         var arguments: [String]
         let executable: String
         switch kind {

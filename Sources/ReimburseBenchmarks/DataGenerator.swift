@@ -15,11 +15,9 @@ import Postgres
 /// half, 2% name a vendor that does not exist (`vendor_not_found`).
 struct DataGenerator {
     static let minimum = "10.00"
-    /// Only the loaded tables: the output tables stay "never analyzed", as on a fresh install.
-    /// (Analyzing them while empty makes the foreign-key checks of every later COPY into
-    /// customer_settlement and ledger_entry sequential scans of `reimbursement`, planned once
-    /// per session: a quadratic job. See docs/BENCHMARKS.md; `--analyze-empty` shows it.)
-    nonisolated(unsafe) static var analyzeSQL = "VACUUM ANALYZE company, customer, vendor, customer_transaction"
+    /// What many-small and latency run after their load: the first `--statistics` state's
+    /// (StatisticsState; by default a database-wide VACUUM ANALYZE, as a DBA runs it).
+    nonisolated(unsafe) static var analyzeSQL = StatisticsState.analyzed.analyzeSQL
     let seed: UInt64
 
     struct Counts {

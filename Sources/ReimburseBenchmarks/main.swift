@@ -4,13 +4,16 @@ import Foundation
 ///
 ///     reimburse-bench engine
 ///     reimburse-bench large [--customers N] [--chunk-sizes 500,2000,5000] [--profile]
+///                           [--statistics analyzed|never-analyzed|both]
 ///     reimburse-bench many-small [--companies 500] [--customers 10] [--workers 1,2,4]
 ///     reimburse-bench latency [--jobs 200]
 ///     reimburse-bench all            (engine, large at 100k and 1M, many-small, latency)
-///     reimburse-bench ... --smoke    (tiny counts, for CI: well under a minute)
+///     reimburse-bench ... --smoke    (tiny counts, for CI: about a minute; large in both
+///                                     statistics states, with the set-based comparison)
 ///     common: --seed S, --pg name=value (extra server setting), --keep-logs
 ///
-/// It starts its own throwaway PostgreSQL (BenchCluster) and destroys it at the end.
+/// It starts its own throwaway PostgreSQL (BenchCluster) and destroys it at the end. The daemon
+/// under test logs in as a member of `reimburse_service` (BenchCluster.serviceLogin).
 struct Options {
     var command = "all"
     var smoke = false
@@ -23,10 +26,13 @@ struct Options {
     var jobs = 200
     var seed: UInt64 = 42
     var serverSettings: [String: String] = [:]
+    /// nil: `analyzed`, or both states with --smoke.
+    var statistics: [StatisticsState]?
 
     static let usage = """
         usage: reimburse-bench [engine|large|many-small|latency|all] [--smoke] [--customers N[,N...]]
-               [--chunk-sizes 500,2000] [--profile] [--analyze-empty] [--companies N] [--customers-per-company N]
+               [--chunk-sizes 500,2000] [--profile] [--statistics analyzed|never-analyzed|both]
+               [--analyze-empty (= --statistics analyzed)] [--companies N] [--customers-per-company N]
                [--workers 1,2,4] [--jobs N] [--seed S] [--pg name=value]
         """
 
@@ -59,7 +65,13 @@ struct Options {
             case "--customers-per-company": options.customersPerCompany = try integers(try value())[0]
             case "--chunk-sizes", "--chunk-size": options.chunkSizes = try integers(try value()).map { $0 }
             case "--profile": options.profile = true
-            case "--analyze-empty": DataGenerator.analyzeSQL = "VACUUM ANALYZE"
+            case "--analyze-empty": options.statistics = [.analyzed]
+            case "--statistics":
+                let text = try value()
+                guard let states = StatisticsState.parse(text) else {
+                    throw BenchmarkError("--statistics takes analyzed, never-analyzed or both, not \(text)\n\(usage)")
+                }
+                options.statistics = states
             case "--companies": options.companies = try integers(try value())[0]
             case "--workers": options.workers = try integers(try value())
             case "--jobs": options.jobs = try integers(try value())[0]
@@ -113,8 +125,11 @@ func runBenchmarks(_ options: Options) throws {
     }
     report("cluster started in \(Format.seconds(startSeconds))")
     for line in try bench.describe() { report(line) }
-    let launcher = DaemonLauncher.find(logFolder: logFolder)
-    report("daemon: \(launcher.kind)")
+    let launcher = DaemonLauncher.find(logFolder: logFolder, login: BenchCluster.serviceLogin)
+    report("daemon: \(launcher.kind), login \(BenchCluster.serviceLogin) (member of reimburse_service only)")
+    let statistics = options.statistics ?? (options.smoke ? [.analyzed, .neverAnalyzed] : [.analyzed])
+    // many-small and latency load in the first state too.
+    DataGenerator.analyzeSQL = statistics[0].analyzeSQL
 
     if options.command == "large" || options.command == "all" {
         let sizes = options.customers ?? (options.smoke ? [1_000] : options.command == "all" ? [100_000, 1_000_000] : [1_000_000])
@@ -122,18 +137,16 @@ func runBenchmarks(_ options: Options) throws {
         for size in sizes {
             results += try LargeScenario(
                 bench: bench, launcher: launcher, customers: size, chunkSizes: options.chunkSizes, seed: options.seed,
-                profile: options.profile
+                profile: options.profile, statistics: statistics
             ).run()
         }
-        if results.count > 1 {
-            report("== large summary")
-            for result in results {
-                report("  N=\(Format.grouped(result.customers)) chunk \(result.chunkSize.map(String.init) ?? "500"): "
-                    + "wall \(Format.seconds(result.wallSeconds)), COPY limit \(Format.seconds(result.copySeconds)), "
-                    + "ratio \(Format.fixed(result.wallSeconds / result.copySeconds, 2))x, "
-                    + "\(Format.grouped(Int(Double(result.customers) / result.wallSeconds))) customers/s, "
-                    + "peak RSS \(Format.mebibytes(kilobytes: result.peakRSSKilobytes)), CPU \(Format.seconds(result.cpuSeconds))")
-            }
+        report("== large summary")
+        for result in results {
+            report("  N=\(Format.grouped(result.customers)) [\(result.statistics.rawValue)] chunk "
+                + "\(result.chunkSize.map(String.init) ?? "500"): daemon \(Format.seconds(result.wallSeconds)), "
+                + "set-based SQL \(Format.seconds(result.setBasedSeconds)), COPY limit \(Format.seconds(result.copySeconds)); "
+                + result.goalsLine + "; \(Format.grouped(Int(Double(result.customers) / result.wallSeconds))) customers/s, "
+                + "daemon CPU \(Format.seconds(result.cpuSeconds))")
         }
     }
     if options.command == "many-small" || options.command == "all" {
