@@ -93,6 +93,27 @@ struct BenchCluster {
         try admin.execute("CREATE DATABASE \(name) TEMPLATE \(template) STRATEGY file_copy")
     }
 
+    /// Proves the daemon's login is what production uses: not a superuser, no BYPASSRLS, and
+    /// row-level security filtering its writes (so its COPYs are staged). Returns a line for the
+    /// report; throws when any of that does not hold.
+    func checkServiceLogin(_ database: String) throws -> String {
+        let connection = try PostgresConnection(
+            conninfo: cluster.conninfo(database: database, user: Self.serviceLogin), applicationName: "reimburse-bench")
+        let row = try connection.execute("""
+            SELECT r.rolsuper, r.rolbypassrls, row_security_active('reimbursement'),
+                   pg_has_role(current_user, 'reimburse_service', 'MEMBER')
+              FROM pg_catalog.pg_roles r WHERE r.rolname = current_user
+            """)[0]
+        let (superuser, bypass, rowSecurity, member) = (
+            try row.decode(Bool.self, at: 0), try row.decode(Bool.self, at: 1), try row.decode(Bool.self, at: 2),
+            try row.decode(Bool.self, at: 3))
+        guard !superuser, !bypass, rowSecurity, member else {
+            throw BenchmarkError("the daemon's login \(Self.serviceLogin) is not a plain reimburse_service member "
+                + "(superuser \(superuser), bypassrls \(bypass), row security active \(rowSecurity), member \(member))")
+        }
+        return "login \(Self.serviceLogin): member of reimburse_service, not superuser, row-level security active"
+    }
+
     /// The server log's current size: where a profile of what runs next starts.
     func logSize() -> Int {
         (try? FileManager.default.attributesOfItem(atPath: cluster.logFile)[.size] as? Int) ?? 0

@@ -114,8 +114,8 @@ struct LargeScenario {
             "INSERT INTO reimbursement_job (company_id, posting_date) VALUES ($1, $2::date) RETURNING id",
             Self.company, postingDate)
         let chunkLabel = chunkSize.map(String.init) ?? "default (500)"
-        report("  [\(state.rawValue)] daemon run: job \(jobID), chunk size \(chunkLabel), login "
-            + "\(launcher.login ?? "superuser"), daemon \(launcher.kind)")
+        let login = launcher.login == nil ? "login superuser" : try bench.checkServiceLogin(database)
+        report("  [\(state.rawValue)] daemon run: job \(jobID), chunk size \(chunkLabel), \(login)")
         let daemon = try launcher.start(
             conninfo: bench.conninfo(database), workers: 1, exitWhenIdle: true, chunkSize: chunkSize,
             logName: "large-\(customers)-\(state.tag)-\(chunkSize ?? 500)")
