@@ -8,13 +8,20 @@ import ReimburseEngine
 struct NettingRows {
     static let settlements = BulkTableWriter(
         table: "customer_settlement",
-        columns: ["company_id", "id", "job_id", "reimbursement_id", "debit_transaction_id", "credit_transaction_id",
-                  "currency", "amount", "amount_accounting", "settled_on", "kind", "debit_amount_accounting"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("job_id", "bigint"), ("reimbursement_id", "bigint"),
+            ("debit_transaction_id", "bigint"), ("credit_transaction_id", "bigint"),
+            ("currency", "currency_code"), ("amount", "numeric"), ("amount_accounting", "numeric"),
+            ("settled_on", "date"), ("kind", "text"), ("debit_amount_accounting", "numeric")])
     static let proposals = BulkTableWriter(
         table: "reimbursement_proposal",
-        columns: ["job_id", "company_id", "customer_account", "vendor_account", "currency", "amount",
-                  "amount_accounting", "credit_transaction_ids", "netted_amount", "netted_amount_accounting",
-                  "netted_debit_ids", "open_debit_ids", "open_debit_amount", "open_debit_amount_accounting"])
+        columns: [
+            ("job_id", "bigint"), ("company_id", "text"), ("customer_account", "text"),
+            ("vendor_account", "text"), ("currency", "currency_code"), ("amount", "numeric"),
+            ("amount_accounting", "numeric"), ("credit_transaction_ids", "bigint[]"),
+            ("netted_amount", "numeric"), ("netted_amount_accounting", "numeric"),
+            ("netted_debit_ids", "bigint[]"), ("open_debit_ids", "bigint[]"), ("open_debit_amount", "numeric"),
+            ("open_debit_amount_accounting", "numeric")])
 
     /// Settles both sides of the pieces by what they net, each transaction at most once, only
     /// while it is still open by exactly what the plan saw: the returned count proves it.
