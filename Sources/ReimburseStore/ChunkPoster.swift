@@ -66,14 +66,11 @@ struct ChunkPoster {
             ("amount_accounting", "numeric"), ("credit_transaction_ids", "bigint[]")])
 
     /// Settles each credit by exactly its remaining amount; the returned count proves every
-    /// credit the plan settles was still open and locked.
+    /// credit the plan settles was still open and locked. A function (sql/0022) so that the
+    /// plan is one primary-key probe per credit whatever the statistics: sent as a statement,
+    /// it was a hash join over every transaction of the company, per chunk.
     static let settleCreditsSQL = """
-        UPDATE customer_transaction t
-           SET settled_amount = t.settled_amount - s.amount,
-               settled_amount_accounting = t.settled_amount_accounting - s.amount_accounting
-          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS s(id, amount, amount_accounting)
-         WHERE t.company_id = $1 AND t.id = s.id
-           AND t.amount - t.settled_amount = -s.amount
+        SELECT customer_transaction_settle_credits($1, $2::bigint[], $3::numeric[], $4::numeric[])
         """
 
     /// Writes the plans of `planned` (a whole chunk, or one customer when the chunk is posted
@@ -227,11 +224,11 @@ struct ChunkPoster {
         try Self.settlements.write(settlementRows, on: connection, staged: stagedWrites)
         try Self.ledgerEntries.write(ledgerRows, on: connection, staged: stagedWrites)
         try netting.write(on: connection, job: job, staged: stagedWrites)
-        let settled = try connection.execute(
-            Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting)
-        guard settled.affectedRows == settledIDs.count else {
+        let settled = try connection.queryValue(
+            Int.self, Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting) ?? 0
+        guard settled == settledIDs.count else {
             throw JobFailure(
-                "job \(job.id): \(settledIDs.count - settled.affectedRows) credit(s) changed while the chunk held "
+                "job \(job.id): \(settledIDs.count - settled) credit(s) changed while the chunk held "
                     + "their lock; nothing of the chunk was posted")
         }
         try numbers.save(on: connection)

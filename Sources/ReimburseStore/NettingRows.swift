@@ -26,11 +26,7 @@ struct NettingRows {
     /// Settles both sides of the pieces by what they net, each transaction at most once, only
     /// while it is still open by exactly what the plan saw: the returned count proves it.
     static let settleSQL = """
-        UPDATE customer_transaction t
-           SET settled_amount = t.settled_amount + s.amount,
-               settled_amount_accounting = t.settled_amount_accounting + s.amount_accounting
-          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[]) AS s(id, amount, amount_accounting, open_before)
-         WHERE t.company_id = $1 AND t.id = s.id AND t.amount - t.settled_amount = s.open_before
+        SELECT customer_transaction_settle_netting($1, $2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[])
         """
 
     /// How many pieces a plan nets (settlement ids to reserve).
@@ -95,10 +91,11 @@ struct NettingRows {
             accounting.append(Money(microUnits: change.accounting) ?? .zero)
             openBefore.append(Money(microUnits: change.openBefore) ?? .zero)
         }
-        let settled = try connection.execute(Self.settleSQL, job.companyID, ids, amounts, accounting, openBefore)
-        guard settled.affectedRows == ids.count else {
+        let settled = try connection.queryValue(
+            Int.self, Self.settleSQL, job.companyID, ids, amounts, accounting, openBefore) ?? 0
+        guard settled == ids.count else {
             throw JobFailure(
-                "job \(job.id): \(ids.count - settled.affectedRows) netted transaction(s) changed while the chunk held "
+                "job \(job.id): \(ids.count - settled) netted transaction(s) changed while the chunk held "
                     + "their lock; nothing of the chunk was posted")
         }
     }
