@@ -15,45 +15,62 @@ struct ChunkPoster {
 
     static let vendors = BulkTableWriter(
         table: "vendor",
-        columns: ["company_id", "account", "name", "vendor_group", "currency", "address", "one_time", "customer_account"])
+        columns: [
+            ("company_id", "text"), ("account", "text"), ("name", "text"), ("vendor_group", "text"),
+            ("currency", "currency_code"), ("address", "text"), ("one_time", "boolean"),
+            ("customer_account", "text")])
     static let transactions = BulkTableWriter(
         table: "customer_transaction",
-        columns: ["company_id", "id", "customer_account", "voucher", "transaction_date", "kind", "currency", "amount",
-                  "amount_accounting", "settled_amount", "settled_amount_accounting", "ledger_account"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("customer_account", "text"), ("voucher", "text"),
+            ("transaction_date", "date"), ("kind", "text"), ("currency", "currency_code"), ("amount", "numeric"),
+            ("amount_accounting", "numeric"), ("settled_amount", "numeric"),
+            ("settled_amount_accounting", "numeric"), ("ledger_account", "text")])
     static let reimbursements = BulkTableWriter(
         table: "reimbursement",
-        columns: ["company_id", "id", "job_id", "customer_account", "vendor_account", "one_time_vendor_created",
-                  "currency", "amount", "amount_accounting", "voucher", "posting_date", "vendor_invoice_id"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("job_id", "bigint"), ("customer_account", "text"),
+            ("vendor_account", "text"), ("one_time_vendor_created", "boolean"), ("currency", "currency_code"),
+            ("amount", "numeric"), ("amount_accounting", "numeric"), ("voucher", "text"),
+            ("posting_date", "date"), ("vendor_invoice_id", "bigint")])
     static let vendorInvoices = BulkTableWriter(
         table: "vendor_invoice",
-        columns: ["company_id", "id", "vendor_account", "invoice_number", "voucher", "invoice_date", "due_date",
-                  "currency", "amount", "amount_accounting", "reimbursement_id"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("vendor_account", "text"), ("invoice_number", "text"),
+            ("voucher", "text"), ("invoice_date", "date"), ("due_date", "date"), ("currency", "currency_code"),
+            ("amount", "numeric"), ("amount_accounting", "numeric"), ("reimbursement_id", "bigint")])
     static let settlements = BulkTableWriter(
         table: "customer_settlement",
-        columns: ["company_id", "id", "job_id", "reimbursement_id", "debit_transaction_id", "credit_transaction_id",
-                  "currency", "amount", "amount_accounting", "settled_on"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("job_id", "bigint"), ("reimbursement_id", "bigint"),
+            ("debit_transaction_id", "bigint"), ("credit_transaction_id", "bigint"),
+            ("currency", "currency_code"), ("amount", "numeric"), ("amount_accounting", "numeric"),
+            ("settled_on", "date")])
     static let ledgerEntries = BulkTableWriter(
         table: "ledger_entry",
-        columns: ["company_id", "voucher", "line", "posting_date", "account", "posting_type", "currency", "amount",
-                  "amount_accounting", "reimbursement_id"])
+        columns: [
+            ("company_id", "text"), ("voucher", "text"), ("line", "integer"), ("posting_date", "date"),
+            ("account", "text"), ("posting_type", "text"), ("currency", "currency_code"), ("amount", "numeric"),
+            ("amount_accounting", "numeric"), ("reimbursement_id", "bigint")])
     static let skips = BulkTableWriter(
         table: "reimbursement_skip",
-        columns: ["job_id", "company_id", "customer_account", "currency", "reason", "credit_balance",
-                  "credit_balance_accounting", "detail"])
+        columns: [
+            ("job_id", "bigint"), ("company_id", "text"), ("customer_account", "text"),
+            ("currency", "currency_code"), ("reason", "text"), ("credit_balance", "numeric"),
+            ("credit_balance_accounting", "numeric"), ("detail", "text")])
     static let proposals = BulkTableWriter(
         table: "reimbursement_proposal",
-        columns: ["job_id", "company_id", "customer_account", "vendor_account", "currency", "amount",
-                  "amount_accounting", "credit_transaction_ids"])
+        columns: [
+            ("job_id", "bigint"), ("company_id", "text"), ("customer_account", "text"),
+            ("vendor_account", "text"), ("currency", "currency_code"), ("amount", "numeric"),
+            ("amount_accounting", "numeric"), ("credit_transaction_ids", "bigint[]")])
 
     /// Settles each credit by exactly its remaining amount; the returned count proves every
-    /// credit the plan settles was still open and locked.
+    /// credit the plan settles was still open and locked. A function (sql/0022) so that the
+    /// plan is one primary-key probe per credit whatever the statistics: sent as a statement,
+    /// it was a hash join over every transaction of the company, per chunk.
     static let settleCreditsSQL = """
-        UPDATE customer_transaction t
-           SET settled_amount = t.settled_amount - s.amount,
-               settled_amount_accounting = t.settled_amount_accounting - s.amount_accounting
-          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) AS s(id, amount, amount_accounting)
-         WHERE t.company_id = $1 AND t.id = s.id
-           AND t.amount - t.settled_amount = -s.amount
+        SELECT customer_transaction_settle_credits($1, $2::bigint[], $3::numeric[], $4::numeric[])
         """
 
     /// Writes the plans of `planned` (a whole chunk, or one customer when the chunk is posted
@@ -207,11 +224,11 @@ struct ChunkPoster {
         try Self.settlements.write(settlementRows, on: connection, staged: stagedWrites)
         try Self.ledgerEntries.write(ledgerRows, on: connection, staged: stagedWrites)
         try netting.write(on: connection, job: job, staged: stagedWrites)
-        let settled = try connection.execute(
-            Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting)
-        guard settled.affectedRows == settledIDs.count else {
+        let settled = try connection.queryValue(
+            Int.self, Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting) ?? 0
+        guard settled == settledIDs.count else {
             throw JobFailure(
-                "job \(job.id): \(settledIDs.count - settled.affectedRows) credit(s) changed while the chunk held "
+                "job \(job.id): \(settledIDs.count - settled) credit(s) changed while the chunk held "
                     + "their lock; nothing of the chunk was posted")
         }
         try numbers.save(on: connection)

@@ -498,7 +498,7 @@ public struct LedgerVerifier {
                  WHERE selected + customers_gone < customers_total
                  ORDER BY 1, 2
                 """),
-    ] + financialControlChecks + nettingChecks + reversalChecks + paymentChecks
+    ] + financialControlChecks + nettingChecks + reversalChecks + paymentChecks + referenceChecks
 
     /// Numbers formatted from a sequence (`prefix` + zero-padded value) must be exactly the
     /// values 1 ..< next_value, each once. Only numbers starting with the sequence's current

@@ -8,22 +8,25 @@ import ReimburseEngine
 struct NettingRows {
     static let settlements = BulkTableWriter(
         table: "customer_settlement",
-        columns: ["company_id", "id", "job_id", "reimbursement_id", "debit_transaction_id", "credit_transaction_id",
-                  "currency", "amount", "amount_accounting", "settled_on", "kind", "debit_amount_accounting"])
+        columns: [
+            ("company_id", "text"), ("id", "bigint"), ("job_id", "bigint"), ("reimbursement_id", "bigint"),
+            ("debit_transaction_id", "bigint"), ("credit_transaction_id", "bigint"),
+            ("currency", "currency_code"), ("amount", "numeric"), ("amount_accounting", "numeric"),
+            ("settled_on", "date"), ("kind", "text"), ("debit_amount_accounting", "numeric")])
     static let proposals = BulkTableWriter(
         table: "reimbursement_proposal",
-        columns: ["job_id", "company_id", "customer_account", "vendor_account", "currency", "amount",
-                  "amount_accounting", "credit_transaction_ids", "netted_amount", "netted_amount_accounting",
-                  "netted_debit_ids", "open_debit_ids", "open_debit_amount", "open_debit_amount_accounting"])
+        columns: [
+            ("job_id", "bigint"), ("company_id", "text"), ("customer_account", "text"),
+            ("vendor_account", "text"), ("currency", "currency_code"), ("amount", "numeric"),
+            ("amount_accounting", "numeric"), ("credit_transaction_ids", "bigint[]"),
+            ("netted_amount", "numeric"), ("netted_amount_accounting", "numeric"),
+            ("netted_debit_ids", "bigint[]"), ("open_debit_ids", "bigint[]"), ("open_debit_amount", "numeric"),
+            ("open_debit_amount_accounting", "numeric")])
 
     /// Settles both sides of the pieces by what they net, each transaction at most once, only
     /// while it is still open by exactly what the plan saw: the returned count proves it.
     static let settleSQL = """
-        UPDATE customer_transaction t
-           SET settled_amount = t.settled_amount + s.amount,
-               settled_amount_accounting = t.settled_amount_accounting + s.amount_accounting
-          FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[]) AS s(id, amount, amount_accounting, open_before)
-         WHERE t.company_id = $1 AND t.id = s.id AND t.amount - t.settled_amount = s.open_before
+        SELECT customer_transaction_settle_netting($1, $2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[])
         """
 
     /// How many pieces a plan nets (settlement ids to reserve).
@@ -88,10 +91,11 @@ struct NettingRows {
             accounting.append(Money(microUnits: change.accounting) ?? .zero)
             openBefore.append(Money(microUnits: change.openBefore) ?? .zero)
         }
-        let settled = try connection.execute(Self.settleSQL, job.companyID, ids, amounts, accounting, openBefore)
-        guard settled.affectedRows == ids.count else {
+        let settled = try connection.queryValue(
+            Int.self, Self.settleSQL, job.companyID, ids, amounts, accounting, openBefore) ?? 0
+        guard settled == ids.count else {
             throw JobFailure(
-                "job \(job.id): \(ids.count - settled.affectedRows) netted transaction(s) changed while the chunk held "
+                "job \(job.id): \(ids.count - settled) netted transaction(s) changed while the chunk held "
                     + "their lock; nothing of the chunk was posted")
         }
     }

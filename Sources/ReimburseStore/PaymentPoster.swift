@@ -75,7 +75,7 @@ struct PaymentPoster {
     private func writePayments(_ payments: [PlannedPayment], preview: Bool) throws {
         guard !payments.isEmpty else { return }
         let ids = try connection.queryValue([Int64].self, """
-            SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('vendor_payment', 'id'))), '{}')
+            SELECT coalesce(array_agg(nextval((SELECT pg_get_serial_sequence('vendor_payment', 'id')::regclass))), '{}')
               FROM generate_series(1, $1)
             """, payments.count) ?? []
         var numbers = preview ? nil : try NumberSequences.lock(companyID: job.companyID, on: connection)

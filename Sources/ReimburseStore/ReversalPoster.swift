@@ -118,7 +118,7 @@ struct ReversalPoster {
         guard !reversals.isEmpty else { return }
         var numbers = try NumberSequences.lock(companyID: job.companyID, on: connection)
         let ids = try connection.queryValue([Int64].self, """
-            SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('reimbursement_reversal', 'id'))), '{}')
+            SELECT coalesce(array_agg(nextval((SELECT pg_get_serial_sequence('reimbursement_reversal', 'id')::regclass))), '{}')
               FROM generate_series(1, $1)
             """, reversals.count) ?? []
         var vouchers: [String] = []

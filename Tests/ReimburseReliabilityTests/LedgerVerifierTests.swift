@@ -144,7 +144,10 @@ private let corruptions: [Corruption] = [
             """]),
     Corruption(
         check: "reimbursement_matches_invoice", what: "invoice deleted",
-        statements: ["""
+        statements: [
+            // Posted money is never deleted (sql/0022): the owner disables the guard first.
+            "ALTER TABLE vendor_invoice DISABLE TRIGGER vendor_invoice_never_removed",
+            """
             DELETE FROM vendor_invoice
              WHERE company_id = 'USMF' AND id = (SELECT max(i.id) FROM vendor_invoice i WHERE i.company_id = 'USMF'
                                                     AND NOT EXISTS (SELECT 1 FROM vendor_payment p
@@ -331,6 +334,57 @@ private let corruptions: [Corruption] = [
         statements: ["""
             UPDATE reimbursement_job SET result = jsonb_set(result, '{reversals}', to_jsonb((result ->> 'reversals')::int + 1))
              WHERE company_id = 'USMF' AND operation = 'reverse'
+            """]),
+    // sql/0022: references checked per statement by triggers; an orphan planted with the
+    // trigger disabled (as the table owner) is found after the fact.
+    Corruption(
+        check: "customer_settlement_reimbursement_fk", what: "a settlement pointing at no reimbursement",
+        statements: [
+            "ALTER TABLE customer_settlement DISABLE TRIGGER customer_settlement_reimbursement_fk_update",
+            """
+            UPDATE customer_settlement SET reimbursement_id = 999999
+             WHERE company_id = 'USMF' AND id = (SELECT min(id) FROM customer_settlement WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "ledger_entry_reimbursement_fk", what: "a ledger line pointing at no reimbursement",
+        statements: [
+            "ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_reimbursement_fk_insert",
+            """
+            INSERT INTO ledger_entry (company_id, voucher, line, posting_date, account, posting_type, currency, amount,
+                                      amount_accounting, reimbursement_id)
+            SELECT company_id, 'ORPHAN-1', 1, posting_date, account, 'customer_reimbursement', currency, 1, 1, 999999
+              FROM ledger_entry WHERE company_id = 'USMF' AND posting_type = 'customer_reimbursement' LIMIT 1
+            """,
+            """
+            INSERT INTO ledger_entry (company_id, voucher, line, posting_date, account, posting_type, currency, amount,
+                                      amount_accounting, reimbursement_id)
+            SELECT company_id, 'ORPHAN-1', 2, posting_date, account, 'vendor_balance', currency, -1, -1, 999999
+              FROM ledger_entry WHERE company_id = 'USMF' AND posting_type = 'vendor_balance' LIMIT 1
+            """]),
+    Corruption(
+        check: "reimbursement_reversal_reimbursement_fk", what: "a reversal of a reimbursement that is gone",
+        statements: [
+            "ALTER TABLE reimbursement DISABLE TRIGGER reimbursement_never_removed",
+            """
+            UPDATE reimbursement SET id = 999999
+             WHERE company_id = 'USMF' AND id = (SELECT min(reimbursement_id) FROM reimbursement_reversal
+                                                  WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "vendor_payment_invoice_fk", what: "a payment of an invoice that is gone",
+        statements: [
+            "ALTER TABLE vendor_invoice DISABLE TRIGGER vendor_invoice_never_removed",
+            """
+            DELETE FROM vendor_invoice
+             WHERE company_id = 'USMF' AND id = (SELECT min(vendor_invoice_id) FROM vendor_payment WHERE company_id = 'USMF')
+            """]),
+    Corruption(
+        check: "vendor_payment_file_fk", what: "a payment in a file that is gone",
+        statements: [
+            "ALTER TABLE payment_file DISABLE TRIGGER payment_file_never_removed",
+            """
+            DELETE FROM payment_file
+             WHERE company_id = 'USMF' AND id = (SELECT min(payment_file_id) FROM vendor_payment WHERE company_id = 'USMF')
             """]),
 ]
 

@@ -47,13 +47,24 @@ struct PaymentCrashTests {
         let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 2)
         try daemons.start(count: 2)
         var random = SplitMix(state: seed)
+        // Kill only while a payment run runs, and both daemons then, so every kill interrupts one
+        // (kills at random moments could all fall between jobs: a pay chunk is a few ms).
         var kills = 0
-        // Kills while payment runs are unfinished, at least six of them.
-        while kills < 6, try await database.withConnection({ try Ledgers.unfinishedJobs(on: $0) }) > 0 {
-            try await Task.sleep(for: .milliseconds(Int.random(in: 50...250, using: &random)))
-            try await daemons.killAndRestart(Int.random(in: 0..<2, using: &random))
+        var rounds = 0
+        while kills < 6 && rounds < 1_000 {
+            rounds += 1
+            try await Task.sleep(for: .milliseconds(Int.random(in: 30...150, using: &random)))
+            let (running, unfinished) = try await database.withConnection { connection in
+                (try connection.queryValue(Int.self, """
+                    SELECT count(*) FROM reimbursement_job WHERE operation = 'pay' AND state = 'running'
+                    """) ?? 0, try Ledgers.unfinishedJobs(on: connection))
+            }
+            if unfinished == 0 { break }
+            guard running > 0 else { continue }
+            for index in 0..<2 { try await daemons.killAndRestart(index) }
             kills += 1
         }
+        #expect(kills >= 1, "no payment run was running to be killed")
         try await waitUntil("every payment run to end", timeout: .seconds(240), interval: .milliseconds(200)) {
             try await database.withConnection { try Ledgers.unfinishedJobs(on: $0) } == 0
         }
