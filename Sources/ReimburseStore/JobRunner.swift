@@ -201,7 +201,7 @@ public final class JobRunner {
     /// prepares the job's operation, in a read-only transaction (no WAL flush): what it decides
     /// is written by the first chunk's commit, which saves a small job one durable commit.
     private func prepare(_ lease: JobLease) throws -> (StoredJob, any JobOperation, LocalDate, FirstChunkSetup?) {
-        try connection.transaction(readOnly: true) { connection in
+        try connection.transactionOrCurrent(readOnly: true) { connection in
             guard var job = try StoredJob.load(id: lease.jobID, on: connection) else {
                 throw JobFailure("job \(lease.jobID) no longer exists")
             }
@@ -241,7 +241,7 @@ public final class JobRunner {
         position: ScanPosition<Operation.Key, Operation.Tally>, setup: FirstChunkSetup?
     ) throws -> ChunkStep<Operation.Key, Operation.Tally> {
         let staged = try stagedWritesNeeded()
-        return try connection.transaction { connection in
+        return try connection.transactionOrCurrent { connection in
             try connection.execute(
                 "SELECT set_config('lock_timeout', $1, true)",
                 "\(configuration.lockTimeout.postgresMilliseconds)ms")
