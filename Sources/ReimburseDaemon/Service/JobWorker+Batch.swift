@@ -27,6 +27,7 @@ extension JobWorker {
             var performed: [PerformedAttempt] = []
             var handedOver: [JobLease] = []
             let opened = ContinuousClock.now
+            let session = connection.backendPID
             do {
                 try connection.execute("BEGIN")
                 while let lease = pending.first,
@@ -48,11 +49,16 @@ extension JobWorker {
                 }
                 try connection.execute("COMMIT")
             } catch {
-                if connection.isConnected { _ = try? connection.execute("ROLLBACK") }
-                guard connection.isConnected else {
-                    abandon(performed, rest: Array(pending) + handedOver, error: error, on: connection)
+                // The session died (a job's retry may have opened a new one): the shared
+                // transaction died with it. The job that met the failure recorded its own end
+                // on the new session; the others are left to the rescue.
+                if !connection.isConnected || connection.backendPID != session {
+                    var lost = performed
+                    if error is BatchBroken, let last = lost.popLast() { complete(last, on: connection) }
+                    abandon(lost, rest: Array(pending) + handedOver, error: error, on: connection)
                     return
                 }
+                _ = try? connection.execute("ROLLBACK")
                 logger.warning(
                     "a shared transaction of \(performed.count) jobs could not commit; running them one by one",
                     metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
