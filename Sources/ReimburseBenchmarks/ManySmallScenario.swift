@@ -153,7 +153,8 @@ struct ManySmallScenario {
         report("  \(shape), \(count) process\(count == 1 ? "" : "es"): \(summary.0) jobs, daemon wall \(Format.seconds(wall)) -> "
             + "\(Format.grouped(Int(jobs / max(wall, 0.001)))) jobs/s; first start to last finish "
             + "\(Format.seconds(summary.2)) -> \(Format.grouped(Int(result.jobsPerSecond))) jobs/s; "
-            + "peak RSS \(Format.mebibytes(kilobytes: result.peakRSSKilobytes))")
+            + "peak RSS \(Format.mebibytes(kilobytes: result.peakRSSKilobytes)); daemon CPU "
+            + "\(Format.fixed(exits.map { $0.userSeconds + $0.systemSeconds }.reduce(0, +) * 1000 / jobs, 2)) ms per job")
         report("    per job: \(Format.fixed(Double(after.commits - before.commits) / jobs, 2)) commits, "
             + "\(Format.fixed(Double(after.walSyncs - before.walSyncs) / jobs, 2)) WAL flushes, "
             + "\(Format.grouped(Int(Double(after.walBytes - before.walBytes) / jobs))) WAL bytes")
