@@ -20,7 +20,9 @@ extension JobWorker {
     /// commit, and the claimed jobs not begun yet go back to the queue in that commit (no
     /// attempt used) so that other workers take them. A transaction takes no further job after
     /// `batchWindow`. When the shared commit fails, every job of it runs again alone.
-    func runBatch(_ leases: [JobLease], on connection: PostgresConnection) {
+    /// Returns true when every job ended in its first chunk.
+    func runBatch(_ leases: [JobLease], on connection: PostgresConnection) -> Bool {
+        var allSmall = true
         for lease in leases { state.took(lease, worker: index, session: connection.backendPID) }
         var pending = leases[...]
         while !pending.isEmpty {
@@ -56,13 +58,14 @@ extension JobWorker {
                     var lost = performed
                     if error is BatchBroken, let last = lost.popLast() { complete(last, on: connection) }
                     abandon(lost, rest: Array(pending) + handedOver, error: error, on: connection)
-                    return
+                    return false
                 }
                 _ = try? connection.execute("ROLLBACK")
                 logger.warning(
                     "a shared transaction of \(performed.count) jobs could not commit; running them one by one",
                     metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
                                LogMetadataKey.error.rawValue: "\(error)"])
+                allSmall = false
                 for attempt in performed {
                     complete(perform(attempt.lease, on: connection, batch: false, previous: attempt), on: connection)
                 }
@@ -70,12 +73,14 @@ extension JobWorker {
                 continue
             }
             state.progressed(worker: index)
+            if !handedOver.isEmpty || performed.contains(where: { !$0.endedInOneChunk }) { allSmall = false }
             for attempt in performed where !attempt.continues { complete(attempt, on: connection) }
             if !handedOver.isEmpty { recordHandedOver(handedOver, on: connection) }
             for attempt in performed where attempt.continues {
                 complete(perform(attempt.lease, on: connection, batch: false, previous: attempt), on: connection)
             }
         }
+        return allSmall
     }
 
     /// Jobs of a batch that went back to the queue unbegun: their attempts were released.

@@ -40,12 +40,11 @@ struct JobWorker: Sendable {
                 let leases = try JobQueue.claim(
                     owner: owner, leaseDuration: configuration.leaseDuration, limit: claimLimit, on: connection)
                 if !leases.isEmpty {
-                    claimLimit = leases.count == claimLimit ? min(claimLimit * 2, configuration.claimBatchLimit) : 1
-                    if leases.count == 1 {
-                        run(leases[0], on: connection)
-                    } else {
-                        runBatch(leases, on: connection)
-                    }
+                    let allSmall = leases.count == 1 ? run(leases[0], on: connection) : runBatch(leases, on: connection)
+                    // Batches pay only for jobs that end in their first chunk: a bigger job
+                    // would hold the rest of its batch back (they are handed back to the queue).
+                    claimLimit = leases.count == claimLimit && allSmall
+                        ? min(claimLimit * 2, configuration.claimBatchLimit) : 1
                     continue
                 }
                 claimLimit = 1
@@ -100,10 +99,13 @@ struct JobWorker: Sendable {
         min(.seconds(10), max(.milliseconds(100), lease / 3))
     }
 
-    /// Runs one claimed job to its end in transactions of its own.
-    private func run(_ lease: JobLease, on connection: PostgresConnection) {
+    /// Runs one claimed job to its end in transactions of its own; true when it ended in its
+    /// first chunk.
+    private func run(_ lease: JobLease, on connection: PostgresConnection) -> Bool {
         state.took(lease, worker: index, session: connection.backendPID)
-        complete(perform(lease, on: connection, batch: false, previous: nil), on: connection)
+        let attempt = perform(lease, on: connection, batch: false, previous: nil)
+        complete(attempt, on: connection)
+        return attempt.endedInOneChunk
     }
 
     /// One attempt of a job as ``perform(_:on:batch:previous:)`` left it.
@@ -114,6 +116,10 @@ struct JobWorker: Sendable {
         var handedBack = false
         /// Ran in a shared transaction and needs more chunks: it goes on after the commit.
         var continues = false
+        /// Chunks begun (or looked for) by this attempt so far.
+        var chunks = 0
+        /// The job ended (whichever way) within its first chunk.
+        var endedInOneChunk: Bool { !continues && chunks <= 1 }
 
         init(lease: JobLease, facts: AttemptFacts, meter: AttemptMeter) {
             self.lease = lease
@@ -164,8 +170,9 @@ struct JobWorker: Sendable {
             logger: logger)
         let state = self.state
         let index = self.index
+        var chunks = 0
+        defer { attempt.chunks += chunks }
         do {
-            var chunks = 0
             let shouldStop = {
                 defer { chunks += 1 }
                 return state.isStopping || (batch && chunks >= 1)
