@@ -31,6 +31,15 @@ extension PostgresConnection {
         return value
     }
 
+    /// Runs `body` in the transaction already open on this connection (several jobs sharing one
+    /// commit, each in a savepoint of its own), else in a transaction of its own as
+    /// ``transaction(isolation:readOnly:_:)`` does. Inside an open transaction a failure is left
+    /// to the caller's savepoint or rollback.
+    public func transactionOrCurrent<T>(readOnly: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        if isInTransaction { return try body(self) }
+        return try transaction(readOnly: readOnly, body)
+    }
+
     /// Runs `body` inside a savepoint of the current transaction: a failure undoes only the
     /// savepoint's work and leaves the transaction usable.
     public func savepoint<T>(_ name: String = "reimburse_savepoint", _ body: (PostgresConnection) throws -> T) throws -> T {

@@ -96,6 +96,9 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
+    /// True when the open transaction failed and only a rollback (to a savepoint) can go on.
+    public var isTransactionFailed: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
+
     /// Runs one statement with bound parameters (`$1`, `$2`, …) and returns its rows.
     @discardableResult
     public func execute(_ sql: String, _ parameters: any PostgresEncodable...) throws -> PostgresResult {

@@ -74,6 +74,7 @@ struct Options {
                 options.statistics = states
             case "--companies": options.companies = try integers(try value())[0]
             case "--workers": options.workers = try integers(try value())
+            case "--processes": ManySmallScenario.processCounts = try integers(try value())  // many-small: daemon processes side by side
             case "--jobs": options.jobs = try integers(try value())[0]
             case "--seed":
                 guard let seed = UInt64(try value()) else { throw BenchmarkError("--seed needs a number") }
@@ -153,7 +154,7 @@ func runBenchmarks(_ options: Options) throws {
         _ = try ManySmallScenario(
             bench: bench, launcher: launcher, companies: options.smoke ? 20 : options.companies,
             customers: options.smoke ? 5 : options.customersPerCompany,
-            workers: options.smoke ? [1, 2] : options.workers, seed: options.seed
+            workers: options.smoke ? [1, 2] : options.workers, seed: options.seed, smoke: options.smoke, profile: options.profile
         ).run()
     }
     if options.command == "latency" || options.command == "all" {

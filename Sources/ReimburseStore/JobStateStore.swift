@@ -9,7 +9,7 @@ public enum JobStateStore {
     public static func finish(
         _ lease: JobLease, state: String, tally: JobTally, on connection: PostgresConnection
     ) throws {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             try markFinished(lease, state: state, tally: tally, inTransactionOn: connection)
         }
     }
@@ -43,7 +43,7 @@ public enum JobStateStore {
     public static func fail(
         _ lease: JobLease, message: String, tally: JobTally?, on connection: PostgresConnection
     ) throws {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = 'failed', finished_at = clock_timestamp(), last_error = $3, wait_reason = NULL,
@@ -61,7 +61,7 @@ public enum JobStateStore {
     public static func retryOrFail(
         _ lease: JobLease, error: String, backoff: Duration, on connection: PostgresConnection
     ) throws {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -89,7 +89,7 @@ public enum JobStateStore {
     public static func waitForLock(
         _ lease: JobLease, error: String, backoff: LockWaitBackoff, on connection: PostgresConnection
     ) throws {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             try markWaiting(lease, reason: "waiting for a lock: \(error)", backoff: backoff, inTransactionOn: connection)
         }
     }
@@ -117,7 +117,7 @@ public enum JobStateStore {
     /// Hands a running job back without consuming an attempt (a graceful stop): it resumes
     /// from its checkpoint on the next claim, on this host or another.
     public static func release(_ lease: JobLease, on connection: PostgresConnection) throws {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             let updated = try connection.execute("""
                 UPDATE reimbursement_job
                    SET state = 'queued', attempts = greatest(attempts - 1, 0), run_at = now(),
@@ -145,7 +145,7 @@ public enum JobStateStore {
     public static func claim(
         jobID: Int64, owner: String, leaseDuration: Duration, on connection: PostgresConnection
     ) throws -> JobLease? {
-        try connection.transaction { connection in
+        try connection.transactionOrCurrent { connection in
             let token = UUID()
             let rows = try connection.query("""
                 UPDATE reimbursement_job

@@ -65,6 +65,11 @@ public struct StoredJob: Sendable {
 
     /// The tally of the chunks already done, so a resumed job counts every customer once.
     public func storedTally() throws -> JobTally {
+        try Self.tally(storedResult: result)
+    }
+
+    /// The counters of a `result` text as a chunk saved it (zeros when NULL or empty).
+    public static func tally(storedResult result: String?) throws -> JobTally {
         guard let result, !result.isEmpty else { return JobTally() }
         return try JobTally(storedResult: result)
     }

@@ -21,7 +21,8 @@ struct AttemptFacts: Sendable {
                    (SELECT max(a.started_at) FROM reimbursement_job_attempt a
                      WHERE a.company_id = j.company_id AND a.job_id = j.id AND a.worker = $2
                        AND a.finished_at IS NULL),
-                   clock_timestamp()) - j.run_at))::float8
+                   clock_timestamp()) - j.run_at))::float8,
+               j.result::text
           FROM reimbursement_job j
           LEFT JOIN reimbursement_job p ON p.company_id = j.company_id AND p.id = j.approves_job_id
          WHERE j.id = $1
@@ -35,14 +36,13 @@ struct AttemptFacts: Sendable {
                 attempt: try row.decode(Int.self, at: 0), maxAttempts: try row.decode(Int.self, at: 1),
                 operation: try row.decode(String.self, at: 2), mode: try row.decode(String.self, at: 3),
                 queueWaitSeconds: try row.decode(Double.self, at: 4),
-                tallyBefore: nil)
+                tallyBefore: try? StoredJob.tally(storedResult: try row.decode(String?.self, at: 5)))
         }.first
-        guard var facts = row else {
+        guard let facts = row else {
             return AttemptFacts(
                 attempt: 1, maxAttempts: Int.max, operation: "reimburse", mode: "post", queueWaitSeconds: 0,
                 tallyBefore: nil)
         }
-        facts.tallyBefore = storedTally(jobID: lease.jobID, on: connection)
         return facts
     }
 

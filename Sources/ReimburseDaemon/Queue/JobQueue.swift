@@ -5,10 +5,11 @@ import ReimburseStore
 /// The queue's SQL: claim fairly, rescue the jobs of dead workers, cancel queued jobs, and tell
 /// whether anything is left to do.
 enum JobQueue {
-    /// Companies with a runnable job and no running one, least recently served first. The
-    /// company's queue row is locked (SKIP LOCKED) so claimers spread over companies instead of
-    /// queueing behind one; the running check is repeated under that lock by ``claimJobSQL``.
-    static let pickCompanySQL = """
+    /// Companies with a runnable job and no running one, least recently served first, at most
+    /// `$1` of them. The companies' queue rows are locked (SKIP LOCKED) so claimers spread over
+    /// companies instead of queueing behind one; the running check is repeated under that lock
+    /// by ``claimJobsSQL``.
+    static let pickCompaniesSQL = """
         SELECT q.company_id
           FROM reimbursement_company_queue q
          WHERE EXISTS (SELECT 1 FROM reimbursement_job j
@@ -17,81 +18,113 @@ enum JobQueue {
            AND NOT EXISTS (SELECT 1 FROM reimbursement_job r
                             WHERE r.company_id = q.company_id AND r.state = 'running')
          ORDER BY q.last_claimed_at NULLS FIRST, q.company_id
-         LIMIT 1
+         LIMIT $1
            FOR UPDATE OF q SKIP LOCKED
         """
 
-    /// Runs in a new statement after the company lock, so its snapshot sees every commit made
-    /// before the lock was granted. Times are `clock_timestamp()`: when the claim happened, not
-    /// when its transaction began (a claim begun before the previous job's end committed would
-    /// otherwise seem to overlap it). The materialized CTE fences the LIMIT: the planner cannot
-    /// re-run it and claim more than one job.
-    static let claimJobSQL = """
+    /// The next job of each picked company (`$1`), claimed in one statement. Runs in a new
+    /// statement after the companies' locks, so its snapshot sees every commit made before the
+    /// locks were granted. Times are `clock_timestamp()`: when the claim happened, not when its
+    /// transaction began (a claim begun before the previous job's end committed would otherwise
+    /// seem to overlap it). The materialized CTE fences the per-company LIMIT: the planner
+    /// cannot re-run it and claim more than one job of a company.
+    static let claimJobsSQL = """
         WITH next_job AS MATERIALIZED (
-            SELECT j.id FROM reimbursement_job j
-             WHERE j.company_id = $1 AND j.state = 'queued' AND j.run_at <= now() AND NOT j.cancel_requested
-               AND NOT EXISTS (SELECT 1 FROM reimbursement_job r
-                                WHERE r.company_id = $1 AND r.state = 'running')
-             ORDER BY j.priority DESC, j.run_at, j.id
-             LIMIT 1
-               FOR UPDATE SKIP LOCKED
+            SELECT n.id
+              FROM unnest($1::text[]) AS p(company_id)
+             CROSS JOIN LATERAL (
+                SELECT j.id FROM reimbursement_job j
+                 WHERE j.company_id = p.company_id AND j.state = 'queued' AND j.run_at <= now()
+                   AND NOT j.cancel_requested
+                   AND NOT EXISTS (SELECT 1 FROM reimbursement_job r
+                                    WHERE r.company_id = p.company_id AND r.state = 'running')
+                 ORDER BY j.priority DESC, j.run_at, j.id
+                 LIMIT 1
+                   FOR UPDATE SKIP LOCKED) AS n
         )
         UPDATE reimbursement_job j
            SET state = 'running', attempts = j.attempts + 1, started_at = coalesce(j.started_at, clock_timestamp()),
-               lease_owner = $2, lease_token = $3, heartbeat_at = clock_timestamp(),
-               lease_expires_at = clock_timestamp() + make_interval(secs => $4),
+               lease_owner = $2, lease_token = gen_random_uuid(), heartbeat_at = clock_timestamp(),
+               lease_expires_at = clock_timestamp() + make_interval(secs => $3),
                holder_pid = me.pid, holder_role = me.usesysid, holder_session = me.application_name,
                holder_backend_start = me.backend_start
           FROM next_job,
                (SELECT pid, usesysid, application_name, backend_start
                   FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()) AS me
          WHERE j.id = next_job.id
-        RETURNING j.id
+        RETURNING j.id, j.company_id, j.lease_token
         """
 
-    /// Claims the next job for `owner`, or nil when nothing is runnable. The claim records this
-    /// session as the job's holder (``HolderSession``), in the same statement: the job is never
-    /// visible as running without a holder that the rescue can check.
+    /// The claimed companies go to the back of the fairness order.
+    static let markServedSQL = """
+        UPDATE reimbursement_company_queue SET last_claimed_at = clock_timestamp() WHERE company_id = ANY($1::text[])
+        """
+
+    /// Opens the audit rows of the claimed jobs' attempts, each numbered after its job's highest.
+    static let recordAttemptsSQL = """
+        INSERT INTO reimbursement_job_attempt (company_id, job_id, attempt, worker, started_at)
+        SELECT c.company_id, c.job_id,
+               coalesce((SELECT max(a.attempt) FROM reimbursement_job_attempt a
+                          WHERE a.company_id = c.company_id AND a.job_id = c.job_id), 0) + 1,
+               $3, clock_timestamp()
+          FROM unnest($1::text[], $2::bigint[]) AS c(company_id, job_id)
+        """
+
+    /// Claims the next job for `owner`, or nil when nothing is runnable.
     static func claim(owner: String, leaseDuration: Duration, on connection: PostgresConnection) throws -> JobLease? {
-        // A company picked but found busy under its lock (a race) is no reason to sleep while
+        try claim(owner: owner, leaseDuration: leaseDuration, limit: 1, on: connection).first
+    }
+
+    /// Claims the next jobs of up to `limit` companies for `owner` in one transaction (one
+    /// durable commit), least recently served companies first, at most one job per company:
+    /// empty when nothing is runnable. The claim records this session as each job's holder
+    /// (``HolderSession``) in the same statement: a job is never visible as running without a
+    /// holder that the rescue can check.
+    static func claim(
+        owner: String, leaseDuration: Duration, limit: Int, on connection: PostgresConnection
+    ) throws -> [JobLease] {
+        // Companies picked but found busy under their locks (a race) are no reason to sleep while
         // other companies wait: try a few times.
         for _ in 0..<3 {
-            switch try claimOnce(owner: owner, leaseDuration: leaseDuration, on: connection) {
-            case .claimed(let lease): return lease
-            case .nothingRunnable: return nil
+            switch try claimOnce(owner: owner, leaseDuration: leaseDuration, limit: limit, on: connection) {
+            case .claimed(let leases): return leases
+            case .nothingRunnable: return []
             case .lostRace: continue
             }
         }
-        return nil
+        return []
     }
 
     enum ClaimAttempt {
-        case claimed(JobLease)
+        case claimed([JobLease])
         case nothingRunnable
         case lostRace
     }
 
-    static func claimOnce(owner: String, leaseDuration: Duration, on connection: PostgresConnection) throws -> ClaimAttempt {
+    static func claimOnce(
+        owner: String, leaseDuration: Duration, limit: Int, on connection: PostgresConnection
+    ) throws -> ClaimAttempt {
         do {
             return try connection.transaction { connection -> ClaimAttempt in
-                guard let companyID = try connection.queryValue(String.self, pickCompanySQL) else {
-                    return .nothingRunnable
+                let companies = try connection.query(pickCompaniesSQL, max(1, limit)) { try $0.decode(String.self, at: 0) }
+                guard !companies.isEmpty else { return .nothingRunnable }
+                let claimed = try connection.query(claimJobsSQL, companies, owner, seconds(leaseDuration)) { row in
+                    JobLease(
+                        jobID: try row.decode(Int64.self, at: 0), companyID: try row.decode(String.self, at: 1),
+                        token: try row.decode(UUID.self, at: 2), owner: owner)
                 }
-                let token = UUID()
-                guard let jobID = try connection.queryValue(
-                    Int64.self, claimJobSQL, companyID, owner, token, seconds(leaseDuration))
-                else { return .lostRace }
-                try connection.execute(
-                    "UPDATE reimbursement_company_queue SET last_claimed_at = clock_timestamp() WHERE company_id = $1",
-                    companyID)
-                let lease = JobLease(jobID: jobID, companyID: companyID, token: token, owner: owner)
-                try JobStateStore.recordAttempt(lease, on: connection)
-                return .claimed(lease)
+                guard !claimed.isEmpty else { return .lostRace }
+                // The fairness order follows the claim order, not the row order RETURNING gives.
+                let order = Dictionary(uniqueKeysWithValues: companies.enumerated().map { ($1, $0) })
+                let leases = claimed.sorted { (order[$0.companyID] ?? 0) < (order[$1.companyID] ?? 0) }
+                try connection.execute(markServedSQL, leases.map(\.companyID))
+                try connection.execute(recordAttemptsSQL, leases.map(\.companyID), leases.map(\.jobID), owner)
+                return .claimed(leases)
             }
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation
             && error.constraintName == "reimbursement_job_one_running_per_company"
         {
-            // The second guard: another claimer won the race for this company.
+            // The second guard: another claimer won the race for one of these companies.
             return .lostRace
         }
     }

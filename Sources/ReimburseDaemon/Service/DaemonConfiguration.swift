@@ -21,6 +21,13 @@ public struct DaemonConfiguration: Sendable {
     /// How often the daemon tries again, and says so in one log line, while the database
     /// cannot take its writes (read-only, a standby, at its connection limit).
     public var conditionRetryInterval: Duration
+    /// The most jobs (of as many companies) a worker claims at once and runs in one shared
+    /// transaction, each in a savepoint of its own (see ``JobWorker``). A worker claims one job
+    /// when the queue is short and doubles its claim, up to this, while each claim comes back
+    /// full. 1 turns batches off.
+    public var claimBatchLimit: Int
+    /// A shared transaction takes no further job after this long (its first job always runs).
+    public var batchWindow: Duration
 
     public init(conninfo: String?, workers: Int = 2, exitWhenIdle: Bool = false) {
         self.conninfo = conninfo
@@ -32,6 +39,8 @@ public struct DaemonConfiguration: Sendable {
         self.instanceName = DaemonConfiguration.defaultInstanceName()
         self.schema = "public"
         self.conditionRetryInterval = .seconds(5)
+        self.claimBatchLimit = 16
+        self.batchWindow = .milliseconds(100)
     }
 
     /// The settings within what the loops can live with (the fields are public and set one by
@@ -44,6 +53,7 @@ public struct DaemonConfiguration: Sendable {
         copy.pollInterval = max(.milliseconds(10), pollInterval)
         copy.leaseDuration = max(.seconds(1), leaseDuration)
         copy.conditionRetryInterval = max(.milliseconds(50), conditionRetryInterval)
+        copy.claimBatchLimit = min(100, max(1, claimBatchLimit))
         if copy.schema.isEmpty { copy.schema = "public" }
         return copy
     }

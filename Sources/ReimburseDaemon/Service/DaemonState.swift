@@ -8,7 +8,8 @@ final class DaemonState: Sendable {
     private struct Shared {
         var stopping = false
         var idleExit = false
-        var inHand: [Int: HeldJob] = [:]
+        /// By job id: a worker may hold several jobs (a batch sharing one commit).
+        var inHand: [Int64: HeldJob] = [:]
         var wakeGeneration = 0
         var jobsFinished = 0
         var connectionChecked = false
@@ -84,6 +85,7 @@ final class DaemonState: Sendable {
     /// it last finished a chunk.
     struct HeldJob: Sendable {
         var lease: JobLease
+        var worker: Int
         var session: Int32
         var lastProgress: ContinuousClock.Instant
     }
@@ -97,17 +99,22 @@ final class DaemonState: Sendable {
     }
 
     func took(_ lease: JobLease, worker: Int, session: Int32) {
-        shared.withLock { $0.inHand[worker] = HeldJob(lease: lease, session: session, lastProgress: .now) }
-    }
-
-    func progressed(worker: Int) {
-        shared.withLock { $0.inHand[worker]?.lastProgress = .now }
-    }
-
-    func released(worker: Int) {
         shared.withLock {
-            $0.inHand[worker] = nil
-            $0.jobsFinished += 1
+            $0.inHand[lease.jobID] = HeldJob(lease: lease, worker: worker, session: session, lastProgress: .now)
+        }
+    }
+
+    /// Every job `worker` holds made progress (its chunk, or the batch transaction, got on).
+    func progressed(worker: Int) {
+        shared.withLock { state in
+            let now = ContinuousClock.now
+            for (id, held) in state.inHand where held.worker == worker { state.inHand[id]?.lastProgress = now }
+        }
+    }
+
+    func released(jobID: Int64) {
+        shared.withLock {
+            if $0.inHand.removeValue(forKey: jobID) != nil { $0.jobsFinished += 1 }
         }
     }
 
@@ -124,6 +131,6 @@ final class DaemonState: Sendable {
         }
     }
 
-    var busyWorkers: Int { shared.withLock { $0.inHand.count } }
+    var busyWorkers: Int { shared.withLock { Set($0.inHand.values.map(\.worker)).count } }
     var jobsFinished: Int { shared.withLock { $0.jobsFinished } }
 }

@@ -18,6 +18,8 @@ struct JobWorker: Sendable {
     func run() {
         var connection: PostgresConnection?
         var reconnectDelay: Duration = .milliseconds(250)
+        // One job when the queue is short; doubled while each claim comes back full.
+        var claimLimit = 1
         while !state.isStopping {
             // Read before looking for work: a notification that arrives while this worker
             // claims (and finds nothing) must still wake it, not wait for the next poll.
@@ -35,12 +37,17 @@ struct JobWorker: Sendable {
                     state.conditions.clear(logger: logger)
                 }
                 guard let connection else { continue }
-                if let lease = try JobQueue.claim(
-                    owner: owner, leaseDuration: configuration.leaseDuration, on: connection)
-                {
-                    run(lease, on: connection)
+                let leases = try JobQueue.claim(
+                    owner: owner, leaseDuration: configuration.leaseDuration, limit: claimLimit, on: connection)
+                if !leases.isEmpty {
+                    let allSmall = leases.count == 1 ? run(leases[0], on: connection) : runBatch(leases, on: connection)
+                    // Batches pay only for jobs that end in their first chunk: a bigger job
+                    // would hold the rest of its batch back (they are handed back to the queue).
+                    claimLimit = leases.count == claimLimit && allSmall
+                        ? min(claimLimit * 2, configuration.claimBatchLimit) : 1
                     continue
                 }
+                claimLimit = 1
                 if configuration.exitWhenIdle, try JobQueue.isIdle(on: connection) {
                     logger.info("no job runnable and none running: exiting")
                     state.stopBecauseIdle()
@@ -92,26 +99,69 @@ struct JobWorker: Sendable {
         min(.seconds(10), max(.milliseconds(100), lease / 3))
     }
 
-    private func run(_ lease: JobLease, on connection: PostgresConnection) {
+    /// Runs one claimed job to its end in transactions of its own; true when it ended in its
+    /// first chunk.
+    private func run(_ lease: JobLease, on connection: PostgresConnection) -> Bool {
+        state.took(lease, worker: index, session: connection.backendPID)
+        let attempt = perform(lease, on: connection, batch: false, previous: nil)
+        complete(attempt, on: connection)
+        return attempt.endedInOneChunk
+    }
+
+    /// One attempt of a job as ``perform(_:on:batch:previous:)`` left it.
+    final class PerformedAttempt {
+        let lease: JobLease
+        let facts: AttemptFacts
+        let meter: AttemptMeter
+        var handedBack = false
+        /// Ran in a shared transaction and needs more chunks: it goes on after the commit.
+        var continues = false
+        /// Chunks begun (or looked for) by this attempt so far.
+        var chunks = 0
+        /// The job ended (whichever way) within its first chunk.
+        var endedInOneChunk: Bool { !continues && chunks <= 1 }
+
+        init(lease: JobLease, facts: AttemptFacts, meter: AttemptMeter) {
+            self.lease = lease
+            self.facts = facts
+            self.meter = meter
+        }
+    }
+
+    /// Records an attempt's metrics and lets go of its job, once its work is committed.
+    func complete(_ attempt: PerformedAttempt, on connection: PostgresConnection) {
+        attempt.meter.record(on: connection)
+        // Other daemons learn of a job put back at once, not at their next poll.
+        if attempt.handedBack { JobQueue.announceRequeued(on: connection) }
+        state.released(jobID: attempt.lease.jobID)
+    }
+
+    /// Runs a claimed job and records how it ended in the job row. `batch`: inside the shared
+    /// transaction of a batch, only its first chunk, in a savepoint, so that its failure undoes
+    /// only its own work; the job's end is written in the same transaction. `previous`: the same
+    /// attempt begun in a batch, going on (its metrics are one attempt).
+    func perform(
+        _ lease: JobLease, on connection: PostgresConnection, batch: Bool, previous: PerformedAttempt?
+    ) -> PerformedAttempt {
         var logger = self.logger
         logger[metadataKey: .job] = .stringConvertible(lease.jobID)
         logger[metadataKey: .company] = "\(lease.companyID)"
         logger[metadataKey: .worker] = .stringConvertible(index)
         let started = ContinuousClock.now
-        state.took(lease, worker: index, session: connection.backendPID)
-        let facts = AttemptFacts.read(lease, on: connection)
-        let meter = AttemptMeter(facts: facts, jobID: lease.jobID, started: started)
-        var handedBack = false
-        defer {
-            meter.record(on: connection)
-            // Other daemons learn of a job put back at once, not at their next poll.
-            if handedBack { JobQueue.announceRequeued(on: connection) }
-            state.released(worker: index)
+        let attempt: PerformedAttempt
+        if let previous {
+            attempt = previous
+            attempt.continues = false
+        } else {
+            let facts = AttemptFacts.read(lease, on: connection)
+            attempt = PerformedAttempt(
+                lease: lease, facts: facts, meter: AttemptMeter(facts: facts, jobID: lease.jobID, started: started))
         }
-        let attempt = facts.attempt
-        let maxAttempts = facts.maxAttempts
-        logger[metadataKey: .attempt] = .stringConvertible(attempt)
-        logger.info("job started")
+        let meter = attempt.meter
+        let attemptNumber = attempt.facts.attempt
+        let maxAttempts = attempt.facts.maxAttempts
+        logger[metadataKey: .attempt] = .stringConvertible(attemptNumber)
+        if previous == nil { logger.info("job started") }
         let runner = JobRunner(
             connection: connection,
             configuration: JobRunnerConfiguration(
@@ -120,18 +170,29 @@ struct JobWorker: Sendable {
             logger: logger)
         let state = self.state
         let index = self.index
+        var chunks = 0
+        defer { attempt.chunks += chunks }
         do {
-            let outcome = try runner.run(
-                lease, shouldStop: { state.isStopping }, progress: { _, _ in state.progressed(worker: index) })
+            let shouldStop = {
+                defer { chunks += 1 }
+                return state.isStopping || (batch && chunks >= 1)
+            }
+            let outcome = try batch
+                ? connection.savepoint("reimburse_job") { _ in
+                    try runner.run(lease, shouldStop: shouldStop, progress: { _, _ in })
+                }
+                : runner.run(lease, shouldStop: shouldStop, progress: { _, _ in state.progressed(worker: index) })
             let elapsed = ContinuousClock.now - started
             switch outcome {
             case .succeeded(let tally), .cancelled(let tally):
                 let name = if case .succeeded = outcome { "succeeded" } else { "cancelled" }
                 meter.end(name == "succeeded" ? .succeeded : .cancelled, tally: tally)
                 logger.info("job \(name)", metadata: summary(tally, elapsed: elapsed))
+            case .interrupted where batch && !state.isStopping:
+                attempt.continues = true
             case .interrupted(let tally):
                 try JobStateStore.release(lease, on: connection)
-                handedBack = true
+                attempt.handedBack = true
                 meter.end(.released, tally: tally)
                 logger.info("job released for a graceful stop", metadata: summary(tally, elapsed: elapsed))
             case .waiting(let tally, let locked):
@@ -152,7 +213,8 @@ struct JobWorker: Sendable {
             handBack(lease, after: error, logger: logger)
         } catch let error as PostgresError where error.isRetryable {
             let outcome = retry(
-                lease, error: error, attempt: attempt, maxAttempts: maxAttempts, connection: connection, logger: logger)
+                lease, error: error, attempt: attemptNumber, maxAttempts: maxAttempts, connection: connection,
+                logger: logger)
             meter.end(outcome, failure: error.isLockWait ? .lockTimeout : .transient)
         } catch let error as PostgresError {
             // The server refused something that is not a race: bad data the rules did not
@@ -163,6 +225,7 @@ struct JobWorker: Sendable {
             meter.end(.failed, failure: .internal)
             fail(lease, message: "\(error)", connection: connection, logger: logger)
         }
+        return attempt
     }
 
     private func fail(_ lease: JobLease, message: String, connection: PostgresConnection, logger: Logger) {
