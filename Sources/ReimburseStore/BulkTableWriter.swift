@@ -44,13 +44,18 @@ struct BulkTableWriter {
             }
             return
         }
-        var arrays = [[String?]](repeating: [], count: columns.count)
-        for index in arrays.indices { arrays[index].reserveCapacity(rows.count) }
+        try connection.execute(insertFromArraysSQL, parameters: columnArrays(rows))
+    }
+
+    /// The parameters of ``insertFromArraysSQL``: one text array literal per column, each
+    /// built in one pass straight into its bytes (``PostgresTextArray``).
+    func columnArrays(_ rows: [[any PostgresEncodable]]) -> [any PostgresEncodable] {
+        var arrays = [PostgresTextArray](repeating: PostgresTextArray(reservingBytes: rows.count * 12), count: columns.count)
         for row in rows {
             precondition(row.count == columns.count, "\(table): a row of \(row.count) values for \(columns.count) columns")
-            for (index, value) in row.enumerated() { arrays[index].append(value.postgresText) }
+            for index in row.indices { arrays[index].append(row[index]) }
         }
-        try connection.execute(insertFromArraysSQL, parameters: arrays.map { $0 as any PostgresEncodable })
+        return arrays
     }
 
     /// True when row-level security filters this session's writes, so COPY cannot be used.
