@@ -6,10 +6,11 @@ import Postgres
 /// PostgreSQL refuses `COPY FROM` into a table whose row-level security applies to the
 /// current user (a login that is only a member of `reimburse_service`, as a production daemon
 /// is). For such a login (`staged`) each column travels as one text array parameter and is
-/// cast to its column's type in the statement: one round trip per table and chunk, no
-/// temporary table. (The earlier staging table cost four round trips per table and chunk,
-/// a `to_regclass` lookup, a COPY, the INSERT and a TRUNCATE that gave the temporary table a
-/// new file every time.) The table owner (who runs migrations) copies directly.
+/// cast to its column's type in the statement, no temporary table. (The earlier staging table
+/// cost four round trips per table and chunk, a `to_regclass` lookup, a COPY, the INSERT and a
+/// TRUNCATE that gave the temporary table a new file every time.) A chunk sends all its tables'
+/// INSERTs in one pipeline (``ChunkStatements``): one round trip per chunk, not per table. The
+/// table owner (who runs migrations) copies directly.
 struct BulkTableWriter {
     /// A written column and its SQL type, as the table declares it (domains included).
     struct Column {
