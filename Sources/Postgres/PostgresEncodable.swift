@@ -58,23 +58,9 @@ extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
 /// escaped, so any text survives, including quotes, backslashes, commas and braces.
 extension Array: PostgresEncodable where Element: PostgresEncodable {
     public var postgresText: String? {
-        var text = "{"
-        text.reserveCapacity(count * 8 + 2)
-        for (index, element) in enumerated() {
-            if index > 0 { text.append(",") }
-            guard let elementText = element.postgresText else {
-                text.append("NULL")
-                continue
-            }
-            text.append("\"")
-            for character in elementText.unicodeScalars {
-                if character == "\"" || character == "\\" { text.append("\\") }
-                text.unicodeScalars.append(character)
-            }
-            text.append("\"")
-        }
-        text.append("}")
-        return text
+        var literal = PostgresTextArray(reservingBytes: count * 8)
+        for element in self { literal.append(text: element.postgresText) }
+        return literal.postgresText
     }
 }
 

@@ -6,10 +6,11 @@ import Postgres
 /// PostgreSQL refuses `COPY FROM` into a table whose row-level security applies to the
 /// current user (a login that is only a member of `reimburse_service`, as a production daemon
 /// is). For such a login (`staged`) each column travels as one text array parameter and is
-/// cast to its column's type in the statement: one round trip per table and chunk, no
-/// temporary table. (The earlier staging table cost four round trips per table and chunk,
-/// a `to_regclass` lookup, a COPY, the INSERT and a TRUNCATE that gave the temporary table a
-/// new file every time.) The table owner (who runs migrations) copies directly.
+/// cast to its column's type in the statement, no temporary table. (The earlier staging table
+/// cost four round trips per table and chunk, a `to_regclass` lookup, a COPY, the INSERT and a
+/// TRUNCATE that gave the temporary table a new file every time.) A chunk sends all its tables'
+/// INSERTs in one pipeline (``ChunkStatements``): one round trip per chunk, not per table. The
+/// table owner (who runs migrations) copies directly.
 struct BulkTableWriter {
     /// A written column and its SQL type, as the table declares it (domains included).
     struct Column {
@@ -44,13 +45,18 @@ struct BulkTableWriter {
             }
             return
         }
-        var arrays = [[String?]](repeating: [], count: columns.count)
-        for index in arrays.indices { arrays[index].reserveCapacity(rows.count) }
+        try connection.execute(insertFromArraysSQL, parameters: columnArrays(rows))
+    }
+
+    /// The parameters of ``insertFromArraysSQL``: one text array literal per column, each
+    /// built in one pass straight into its bytes (``PostgresTextArray``).
+    func columnArrays(_ rows: [[any PostgresEncodable]]) -> [any PostgresEncodable] {
+        var arrays = [PostgresTextArray](repeating: PostgresTextArray(reservingBytes: rows.count * 12), count: columns.count)
         for row in rows {
             precondition(row.count == columns.count, "\(table): a row of \(row.count) values for \(columns.count) columns")
-            for (index, value) in row.enumerated() { arrays[index].append(value.postgresText) }
+            for index in row.indices { arrays[index].append(row[index]) }
         }
-        try connection.execute(insertFromArraysSQL, parameters: arrays.map { $0 as any PostgresEncodable })
+        return arrays
     }
 
     /// True when row-level security filters this session's writes, so COPY cannot be used.

@@ -185,7 +185,13 @@ struct ChunkLoader {
         let accounts = customers.map(\.account)
 
         var lockedTransactions: Set<Int64> = []
-        let result = try connection.execute(Self.openTransactionsSQL, job.companyID, accounts)
+        // Both reads in one round trip, in this order: the second sees what the first could
+        // not lock (a statement of its own, so with a snapshot taken after the first).
+        let reads = try connection.pipeline([
+            PostgresStatement(Self.openTransactionsSQL, job.companyID, accounts),
+            PostgresStatement(Self.openTransactionIDsSQL, job.companyID, accounts),
+        ])
+        let result = reads[0]
         for rowIndex in 0..<result.rowCount {
             let row = result[rowIndex]
             let account: Code = try row.decode(at: 0)
@@ -211,11 +217,11 @@ struct ChunkLoader {
             }
         }
         // A customer is planned only when every open transaction of it is locked by the chunk.
-        let open = try connection.query(Self.openTransactionIDsSQL, job.companyID, accounts) { row in
-            (try row.decode(Code.self, at: 0), try row.decode(Int64.self, at: 1))
-        }
-        for (account, id) in open where !lockedTransactions.contains(id) {
-            heldElsewhere.insert(account)
+        let open = reads[1]
+        for rowIndex in 0..<open.rowCount {
+            let row = open[rowIndex]
+            let id = try row.decode(Int64.self, at: 1)
+            if !lockedTransactions.contains(id) { heldElsewhere.insert(try row.decode(Code.self, at: 0)) }
         }
         customers.removeAll { heldElsewhere.contains($0.account) }
         chunk.deferred = keys.filter { heldElsewhere.contains($0) }

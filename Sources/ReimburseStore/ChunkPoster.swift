@@ -65,19 +65,26 @@ struct ChunkPoster {
             ("vendor_account", "text"), ("currency", "currency_code"), ("amount", "numeric"),
             ("amount_accounting", "numeric"), ("credit_transaction_ids", "bigint[]")])
 
-    /// Settles each credit by exactly its remaining amount; the returned count proves every
-    /// credit the plan settles was still open and locked. A function (sql/0022) so that the
-    /// plan is one primary-key probe per credit whatever the statistics: sent as a statement,
-    /// it was a hash join over every transaction of the company, per chunk.
-    static let settleCreditsSQL = """
-        SELECT customer_transaction_settle_credits($1, $2::bigint[], $3::numeric[], $4::numeric[])
-        """
-
     /// Writes the plans of `planned` (a whole chunk, or one customer when the chunk is posted
     /// customer by customer): proposals and skips in a preview; reimbursements, their rows
     /// and skips otherwise. A plan's accounting amounts may be zero (a residue) and are
     /// written as they are.
-    func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
+    ///
+    /// Inside savepoint `savepoint` when given: it is opened in the posting's first round trip
+    /// and released in its last, and rolled back when the posting fails (the error is
+    /// rethrown, the transaction stays usable). Two round trips at most for a row-secured
+    /// login: the number sequences and ids, then every write (``ChunkStatements``).
+    func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)], savepoint: String? = nil) throws {
+        let quoted = try savepoint.map { try connection.quoteIdentifier($0) }
+        do {
+            try post(planned, quotedSavepoint: quoted)
+        } catch {
+            if let quoted, connection.isConnected { _ = try? connection.execute("ROLLBACK TO SAVEPOINT \(quoted)") }
+            throw error
+        }
+    }
+
+    private func post(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)], quotedSavepoint: String?) throws {
         var skipRows: [[any PostgresEncodable]] = []
         for (customer, plan) in planned {
             for skip in plan.skips {
@@ -87,150 +94,56 @@ struct ChunkPoster {
                 ])
             }
         }
-        if job.engineMode == .preview {
-            var proposalRows: [[any PostgresEncodable]] = []
-            let nets = job.debitHandling == DebitHandling.net.rawValue
-            for (customer, plan) in planned {
-                for proposal in plan.proposals where nets {
-                    proposalRows.append(NettingRows.proposalRow(job, customer.account, proposal))
-                }
-                for proposal in plan.proposals where !nets {
-                    proposalRows.append([
-                        job.id, job.companyID, customer.account, proposal.vendorAccount, proposal.currency,
-                        proposal.amount, proposal.amountAccounting, proposal.creditTransactionIds,
-                    ])
-                }
+        var savepointOpen = false
+        var reimbursements: ReimbursementRows?
+        if job.engineMode != .preview {
+            let counts = ReimbursementRows.Counts(planned)
+            if counts.reimbursements > 0 {
+                let (numbers, ids) = try reserve(counts, savepoint: quotedSavepoint)
+                savepointOpen = true
+                reimbursements = try ReimbursementRows(planned, counts: counts, poster: self, numbers: numbers, ids: ids)
             }
-            try (nets ? NettingRows.proposals : Self.proposals).write(proposalRows, on: connection, staged: stagedWrites)
-            try Self.skips.write(skipRows, on: connection, staged: stagedWrites)
-            return
         }
-        try postReimbursements(planned)
-        try Self.skips.write(skipRows, on: connection, staged: stagedWrites)
+        try ChunkStatements.run(on: connection, staged: stagedWrites) { statements in
+            if let quotedSavepoint, !savepointOpen { try statements.execute("SAVEPOINT \(quotedSavepoint)", []) }
+            if job.engineMode == .preview {
+                let nets = job.debitHandling == DebitHandling.net.rawValue
+                try statements.write(nets ? NettingRows.proposals : Self.proposals, proposalRows(planned, nets: nets))
+            }
+            try reimbursements?.write(to: statements)
+            try statements.write(Self.skips, skipRows)
+            if let quotedSavepoint { try statements.execute("RELEASE SAVEPOINT \(quotedSavepoint)", []) }
+        }
     }
 
-    private func postReimbursements(_ planned: [(customer: CustomerFacts, plan: CustomerPlan)]) throws {
-        var reimbursementCount = 0
-        var debitCount = 0
-        var settlementCount = 0
-        var vendorsToCreate = 0
-        for (_, plan) in planned {
-            let reimbursements = plan.reimbursements
-            guard !reimbursements.isEmpty else { continue }
-            reimbursementCount += reimbursements.count
-            for reimbursement in reimbursements {
-                debitCount += reimbursement.debits.count
-                for debit in reimbursement.debits { settlementCount += debit.settlements.count }
-            }
-            if case .createOneTime = plan.vendor { vendorsToCreate += 1 }
-            settlementCount += NettingRows.pieceCount(plan)
-        }
-        guard reimbursementCount > 0 else { return }
+    /// Opens the savepoint, locks the company's number sequences and reserves the ids, in one
+    /// round trip.
+    private func reserve(
+        _ counts: ReimbursementRows.Counts, savepoint quoted: String?
+    ) throws -> (NumberSequences, IdentityReservation) {
+        var statements: [PostgresStatement] = []
+        if let quoted { statements.append(PostgresStatement("SAVEPOINT \(quoted)")) }
+        statements.append(PostgresStatement(NumberSequences.lockSQL, job.companyID))
+        statements.append(PostgresStatement(
+            IdentityReservation.sql, counts.reimbursements, counts.debits, counts.settlements))
+        let results = try connection.pipeline(statements)
+        let numbers = try NumberSequences(companyID: job.companyID, locked: results[results.count - 2])
+        let ids = try IdentityReservation(results[results.count - 1])
+        return (numbers, ids)
+    }
 
-        var numbers = try NumberSequences.lock(companyID: job.companyID, on: connection)
-        var ids = try IdentityReservation.reserve(
-            reimbursements: reimbursementCount, transactions: debitCount, settlements: settlementCount, on: connection)
-
-        var vendorRows: [[any PostgresEncodable]] = []
-        var transactionRows: [[any PostgresEncodable]] = []
-        var reimbursementRows: [[any PostgresEncodable]] = []
-        var invoiceRows: [[any PostgresEncodable]] = []
-        var settlementRows: [[any PostgresEncodable]] = []
-        var ledgerRows: [[any PostgresEncodable]] = []
-        var settledIDs: [Int64] = []
-        var settledAmounts: [Money] = []
-        var settledAccounting: [Money] = []
-        var netting = NettingRows()
-        var vendorBankAccounts = OneTimeVendorBankAccounts()
-        vendorRows.reserveCapacity(vendorsToCreate)
-        transactionRows.reserveCapacity(debitCount)
-        settlementRows.reserveCapacity(settlementCount)
-        settledIDs.reserveCapacity(settlementCount)
-
+    private func proposalRows(
+        _ planned: [(customer: CustomerFacts, plan: CustomerPlan)], nets: Bool
+    ) -> [[any PostgresEncodable]] {
+        var rows: [[any PostgresEncodable]] = []
         for (customer, plan) in planned {
-            let reimbursements = plan.reimbursements
-            guard !reimbursements.isEmpty, let vendor = plan.vendor else { continue }
-            let vendorAccount: String
-            let created: Bool
-            switch vendor {
-            case .existing(let account), .existingOneTime(let account):
-                vendorAccount = account.text
-                created = false
-            case .createOneTime:
-                vendorAccount = try numbers.next("one_time_vendor")
-                created = true
-                vendorRows.append([
-                    job.companyID, vendorAccount,
-                    withoutName.contains(customer.account) ? nil : customer.name,
-                    company.oneTimeVendorGroup.isEmpty ? nil : company.oneTimeVendorGroup,
-                    customer.currency,
-                    withoutAddress.contains(customer.account) ? nil : customer.address,
-                    true, customer.account,
+            for proposal in plan.proposals {
+                rows.append(nets ? NettingRows.proposalRow(job, customer.account, proposal) : [
+                    job.id, job.companyID, customer.account, proposal.vendorAccount, proposal.currency,
+                    proposal.amount, proposal.amountAccounting, proposal.creditTransactionIds,
                 ])
-                vendorBankAccounts.add(vendorAccount: vendorAccount, customerAccount: customer.account.text)
-            }
-            for reimbursement in reimbursements {
-                let reimbursementID = ids.nextReimbursement()
-                let invoiceID = ids.nextVendorInvoice()
-                let voucher = try numbers.next("reimbursement_voucher")
-                let invoiceNumber = try numbers.next("vendor_invoice")
-                reimbursementRows.append([
-                    job.companyID, reimbursementID, job.id, customer.account, vendorAccount, created,
-                    reimbursement.currency, reimbursement.amount, reimbursement.amountAccounting, voucher,
-                    postingDate, invoiceID,
-                ])
-                invoiceRows.append([
-                    job.companyID, invoiceID, vendorAccount, invoiceNumber, voucher, postingDate,
-                    reimbursement.dueDate, reimbursement.currency, reimbursement.amount,
-                    reimbursement.amountAccounting, reimbursementID,
-                ])
-                for debit in reimbursement.debits {
-                    let debitID = ids.nextTransaction()
-                    transactionRows.append([
-                        job.companyID, debitID, customer.account, voucher, postingDate, "reimbursement",
-                        reimbursement.currency, debit.amount, debit.amountAccounting, debit.amount,
-                        debit.amountAccounting, debit.ledgerAccount,
-                    ])
-                    for settlement in debit.settlements {
-                        settlementRows.append([
-                            job.companyID, ids.nextSettlement(), job.id, reimbursementID, debitID,
-                            settlement.creditTransactionId, reimbursement.currency, settlement.amount,
-                            settlement.amountAccounting, postingDate,
-                        ])
-                        settledIDs.append(settlement.creditTransactionId)
-                        settledAmounts.append(settlement.amount)
-                        settledAccounting.append(settlement.amountAccounting)
-                    }
-                }
-                netting.add(
-                    reimbursement, reimbursementID: reimbursementID, customer: customer, job: job,
-                    postingDate: postingDate, ids: &ids)
-                for (index, line) in reimbursement.voucherLines.enumerated() {
-                    ledgerRows.append([
-                        job.companyID, voucher, index + 1, postingDate, line.account, line.postingType.rawValue,
-                        reimbursement.currency, line.amount, line.amountAccounting, reimbursementID,
-                    ])
-                }
             }
         }
-
-        // Order follows the foreign keys: vendors before invoices, reimbursements before the
-        // rows that point at them.
-        try Self.vendors.write(vendorRows, on: connection, staged: stagedWrites)
-        try vendorBankAccounts.write(companyID: job.companyID, on: connection)
-        try Self.transactions.write(transactionRows, on: connection, staged: stagedWrites)
-        try Self.reimbursements.write(reimbursementRows, on: connection, staged: stagedWrites)
-        try Self.vendorInvoices.write(invoiceRows, on: connection, staged: stagedWrites)
-        try Self.settlements.write(settlementRows, on: connection, staged: stagedWrites)
-        try Self.ledgerEntries.write(ledgerRows, on: connection, staged: stagedWrites)
-        try netting.write(on: connection, job: job, staged: stagedWrites)
-        let settled = try connection.queryValue(
-            Int.self, Self.settleCreditsSQL, job.companyID, settledIDs, settledAmounts, settledAccounting) ?? 0
-        guard settled == settledIDs.count else {
-            throw JobFailure(
-                "job \(job.id): \(settledIDs.count - settled) credit(s) changed while the chunk held "
-                    + "their lock; nothing of the chunk was posted")
-        }
-        try numbers.save(on: connection)
+        return rows
     }
 }

@@ -53,7 +53,7 @@ struct ChunkProcessor {
         _ planned: [(customer: CustomerFacts, plan: CustomerPlan)]
     ) throws -> [(customer: CustomerFacts, plan: CustomerPlan)] {
         do {
-            try connection.savepoint("reimburse_chunk") { _ in try poster.post(planned) }
+            try poster.post(planned, savepoint: "reimburse_chunk")
             return planned
         } catch let error as PostgresError where error.isCustomerData {
             // Fall through: find the customer(s) whose rows the database refuses.
@@ -64,7 +64,7 @@ struct ChunkProcessor {
         var postedSomething = false
         for entry in planned {
             do {
-                try connection.savepoint("reimburse_customer") { _ in try poster.post([entry]) }
+                try poster.post([entry], savepoint: "reimburse_customer")
                 posted.append(entry)
                 if !entry.plan.reimbursements.isEmpty { postedSomething = true }
             } catch let error as PostgresError where error.isCustomerData {

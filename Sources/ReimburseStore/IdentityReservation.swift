@@ -28,12 +28,26 @@ struct IdentityReservation {
         reimbursements: Int, transactions: Int, settlements: Int, on connection: PostgresConnection
     ) throws -> IdentityReservation {
         guard reimbursements > 0 else { return IdentityReservation(reimbursements: [], vendorInvoices: [], transactions: [], settlements: []) }
-        let row = try connection.execute(sql, reimbursements, transactions, settlements)[0]
-        return IdentityReservation(
-            reimbursements: try row.decode([Int64].self, at: 0)[...],
-            vendorInvoices: try row.decode([Int64].self, at: 1)[...],
-            transactions: try row.decode([Int64].self, at: 2)[...],
-            settlements: try row.decode([Int64].self, at: 3)[...])
+        return try IdentityReservation(connection.execute(sql, reimbursements, transactions, settlements))
+    }
+
+    /// The ids ``sql`` returned (sent in a pipeline with other statements).
+    init(_ result: PostgresResult) throws {
+        let row = result[0]
+        reimbursements = try row.decode([Int64].self, at: 0)[...]
+        vendorInvoices = try row.decode([Int64].self, at: 1)[...]
+        transactions = try row.decode([Int64].self, at: 2)[...]
+        settlements = try row.decode([Int64].self, at: 3)[...]
+    }
+
+    private init(
+        reimbursements: ArraySlice<Int64>, vendorInvoices: ArraySlice<Int64>, transactions: ArraySlice<Int64>,
+        settlements: ArraySlice<Int64>
+    ) {
+        self.reimbursements = reimbursements
+        self.vendorInvoices = vendorInvoices
+        self.transactions = transactions
+        self.settlements = settlements
     }
 
     mutating func nextReimbursement() -> Int64 { reimbursements.popFirst()! }

@@ -75,11 +75,12 @@ struct NettingRows {
         }
     }
 
-    /// Writes the settlement rows and settles both sides; call before the remainders of the
-    /// credits are settled (those expect the netted part already settled).
-    func write(on connection: PostgresConnection, job: StoredJob, staged: Bool) throws {
+    /// Sends the settlement rows and the settling of both sides; send before the remainders of
+    /// the credits are settled (those expect the netted part already settled). The count the
+    /// function returns is checked once the batch has run.
+    func write(to statements: ChunkStatements, job: StoredJob) throws {
         guard !rows.isEmpty else { return }
-        try Self.settlements.write(rows, on: connection, staged: staged)
+        try statements.write(Self.settlements, rows)
         var ids: [Int64] = []
         var amounts: [Money] = []
         var accounting: [Money] = []
@@ -91,12 +92,15 @@ struct NettingRows {
             accounting.append(Money(microUnits: change.accounting) ?? .zero)
             openBefore.append(Money(microUnits: change.openBefore) ?? .zero)
         }
-        let settled = try connection.queryValue(
-            Int.self, Self.settleSQL, job.companyID, ids, amounts, accounting, openBefore) ?? 0
-        guard settled == ids.count else {
-            throw JobFailure(
-                "job \(job.id): \(ids.count - settled) netted transaction(s) changed while the chunk held "
-                    + "their lock; nothing of the chunk was posted")
+        let expected = ids.count
+        let jobID = job.id
+        try statements.execute(Self.settleSQL, [job.companyID, ids, amounts, accounting, openBefore]) { result in
+            let settled = try result.first?.decode(Int.self, at: 0) ?? 0
+            guard settled == expected else {
+                throw JobFailure(
+                    "job \(jobID): \(expected - settled) netted transaction(s) changed while the chunk held "
+                        + "their lock; nothing of the chunk was posted")
+            }
         }
     }
 }

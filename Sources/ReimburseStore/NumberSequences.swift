@@ -25,19 +25,36 @@ struct NumberSequences {
     let companyID: String
     private(set) var sequences: [String: Sequence]
 
+    /// Locks and reads the company's sequences (`$1`: the company).
+    static let lockSQL = """
+        SELECT name, prefix, next_value, width FROM number_sequence
+         WHERE company_id = $1 ORDER BY name FOR UPDATE
+        """
+
     static func lock(companyID: String, on connection: PostgresConnection) throws -> NumberSequences {
-        let rows = try connection.query("""
-            SELECT name, prefix, next_value, width FROM number_sequence
-             WHERE company_id = $1 ORDER BY name FOR UPDATE
-            """, companyID) { row in
-            (try row.decode(String.self, at: 0),
-             Sequence(prefix: try row.decode(at: 1), nextValue: try row.decode(at: 2), width: try row.decode(at: 3)))
+        try NumberSequences(companyID: companyID, locked: connection.execute(lockSQL, companyID))
+    }
+
+    /// The sequences as ``lockSQL`` returned them; throws ``JobFailure`` when one the company
+    /// needs is missing.
+    init(companyID: String, locked result: PostgresResult) throws {
+        var sequences: [String: Sequence] = [:]
+        for index in 0..<result.rowCount {
+            let row = result[index]
+            let name = try row.decode(String.self, at: 0)
+            guard sequences[name] == nil else { continue }
+            sequences[name] = Sequence(
+                prefix: try row.decode(at: 1), nextValue: try row.decode(at: 2), width: try row.decode(at: 3))
         }
-        let sequences = Dictionary(rows, uniquingKeysWith: { first, _ in first })
         for name in CompanySettings.sequenceNames where sequences[name] == nil {
             throw JobFailure.missingSequence(companyID: companyID, name: name)
         }
-        return NumberSequences(companyID: companyID, sequences: sequences)
+        self.init(companyID: companyID, sequences: sequences)
+    }
+
+    private init(companyID: String, sequences: [String: Sequence]) {
+        self.companyID = companyID
+        self.sequences = sequences
     }
 
     /// The next number of sequence `name`. Throws when the sequence is exhausted, so that the
@@ -52,14 +69,28 @@ struct NumberSequences {
         return number
     }
 
+    static let saveSQL = """
+        UPDATE number_sequence s SET next_value = s.next_value + u.taken
+          FROM unnest($2::text[], $3::bigint[]) AS u(name, taken)
+         WHERE s.company_id = $1 AND s.name = u.name
+        """
+
+    /// The parameters of ``saveSQL``, or nil when nothing was taken.
+    private var saveParameters: [any PostgresEncodable]? {
+        let used = sequences.filter { $0.value.taken > 0 }.sorted { $0.key < $1.key }
+        guard !used.isEmpty else { return nil }
+        return [companyID, used.map(\.key), used.map(\.value.taken)]
+    }
+
     /// Writes back what was taken, in one statement.
     func save(on connection: PostgresConnection) throws {
-        let used = sequences.filter { $0.value.taken > 0 }.sorted { $0.key < $1.key }
-        guard !used.isEmpty else { return }
-        try connection.execute("""
-            UPDATE number_sequence s SET next_value = s.next_value + u.taken
-              FROM unnest($2::text[], $3::bigint[]) AS u(name, taken)
-             WHERE s.company_id = $1 AND s.name = u.name
-            """, companyID, used.map(\.key), used.map(\.value.taken))
+        guard let parameters = saveParameters else { return }
+        try connection.execute(Self.saveSQL, parameters: parameters)
+    }
+
+    /// Sends the write-back of what was taken with a posting's other statements.
+    func save(to statements: ChunkStatements) throws {
+        guard let parameters = saveParameters else { return }
+        try statements.execute(Self.saveSQL, parameters)
     }
 }

@@ -24,8 +24,8 @@ struct OneTimeVendorBankAccounts {
 
     /// Copies the accounts of the customers of the vendors added; one statement, none when
     /// no vendor was created.
-    func write(companyID: String, on connection: PostgresConnection) throws {
+    func write(companyID: String, to statements: ChunkStatements) throws {
         guard !vendorAccounts.isEmpty else { return }
-        try connection.execute(Self.copySQL, companyID, vendorAccounts, customerAccounts)
+        try statements.execute(Self.copySQL, [companyID, vendorAccounts, customerAccounts])
     }
 }
