@@ -151,10 +151,13 @@ enum JobQueue {
     /// within `window` (a chunk longer than a lease: a slow disk, a big customer, a trigger).
     /// A worker whose thread hangs leaves its session idle, so its lease runs out.
     ///
-    /// The chunk does not lock the job row until its last, fenced update, so this statement
-    /// does not wait behind a chunk; should it wait anyway (a commit in flight), it gives up
-    /// after a moment and the next beat tries again: the heartbeat never stalls.
-    /// Returns the jobs whose leases it renewed; nil when it gave up waiting for a row lock.
+    /// Never waits for a job row lock: rows another transaction holds are skipped (`SKIP
+    /// LOCKED`), so one locked row costs only its own renewal, never the others'. A job row
+    /// stays locked from its end's uncommitted UPDATE to the commit of a shared transaction
+    /// (JobWorker+Batch): such a job is being worked on by its holder, and the rescue knows it
+    /// (``JobRescue/runningSQL``) and leaves it be while its lease runs out. `lock_timeout`
+    /// stays as a bound on any other lock (a table lock taken by hand): the heartbeat never
+    /// stalls. Returns the jobs whose leases it renewed; nil when it gave up waiting for a lock.
     @discardableResult
     static func renewLeases(
         _ leases: [DaemonState.LiveLease], window: Duration, duration: Duration, on connection: PostgresConnection
@@ -175,22 +178,30 @@ enum JobQueue {
     }
 
     static let renewLeasesSQL = """
+        WITH live AS MATERIALIZED (
+            SELECT j.id
+              FROM reimbursement_job j
+              JOIN unnest($1::bigint[], $2::uuid[], $3::int[], $4::bool[]) AS l(id, token, session, progressed)
+                ON j.id = l.id
+             WHERE j.lease_token = l.token AND j.state = 'running'
+               AND (l.progressed OR EXISTS (
+                    -- The holder's exact session as the claim recorded it (the server's pid: behind
+                    -- a pooler libpq's PQbackendPID is the pooler's invention), busy or recently so.
+                    -- With track_activities off the state is 'disabled' and nothing tells busy from
+                    -- idle: the live holder keeps its lease (a hung worker is then found only when
+                    -- its session ends).
+                    SELECT 1 FROM pg_stat_activity a
+                     WHERE (CASE WHEN j.holder_pid IS NULL THEN a.pid = l.session
+                                 ELSE a.pid = j.holder_pid AND a.usesysid = j.holder_role
+                                      AND a.application_name = j.holder_session END)
+                       AND (a.state IN ('active', 'disabled') OR a.state IS NULL
+                            OR a.state_change > now() - make_interval(secs => $6))))
+               FOR NO KEY UPDATE OF j SKIP LOCKED
+        )
         UPDATE reimbursement_job j
            SET lease_expires_at = now() + make_interval(secs => $5), heartbeat_at = now()
-          FROM unnest($1::bigint[], $2::uuid[], $3::int[], $4::bool[]) AS l(id, token, session, progressed)
-         WHERE j.id = l.id AND j.lease_token = l.token AND j.state = 'running'
-           AND (l.progressed OR EXISTS (
-                -- The holder's exact session as the claim recorded it (the server's pid: behind
-                -- a pooler libpq's PQbackendPID is the pooler's invention), busy or recently so.
-                -- With track_activities off the state is 'disabled' and nothing tells busy from
-                -- idle: the live holder keeps its lease (a hung worker is then found only when
-                -- its session ends).
-                SELECT 1 FROM pg_stat_activity a
-                 WHERE (CASE WHEN j.holder_pid IS NULL THEN a.pid = l.session
-                             ELSE a.pid = j.holder_pid AND a.usesysid = j.holder_role
-                                  AND a.application_name = j.holder_session END)
-                   AND (a.state IN ('active', 'disabled') OR a.state IS NULL
-                        OR a.state_change > now() - make_interval(secs => $6))))
+          FROM live
+         WHERE j.id = live.id
         RETURNING j.id
         """
 

@@ -22,6 +22,11 @@ enum JobRescue {
         /// do not, and those jobs live by their lease alone).
         var holderKnown: Bool
         var holderAlive: Bool
+        /// Its row is locked by another transaction while its holder session is at work
+        /// (running a statement, or ran one within the window): a job that ended inside a shared
+        /// transaction not committed yet. Its lease may run out (the heartbeat cannot renew a
+        /// locked row), but it is not hung.
+        var workedOn: Bool = false
     }
 
     /// What one pass did, job by job.
@@ -47,10 +52,25 @@ enum JobRescue {
                    AND (a.backend_start IS NULL OR a.backend_start = j.holder_backend_start))
         """
 
+    /// The running jobs. `$1`: the window (seconds) within which a holder's session must have
+    /// been at work for its locked job row to count as worked on (``RunningJob/workedOn``).
+    /// Whether a row is locked is learnt by trying to lock it (`FOR NO KEY UPDATE SKIP LOCKED`,
+    /// released at the end of this statement; it does not conflict with the `FOR KEY SHARE` of
+    /// foreign-key checks): PostgreSQL shows row locks nowhere else.
     static let runningSQL = """
+        WITH unlocked AS MATERIALIZED (
+            SELECT id FROM reimbursement_job WHERE state = 'running' FOR NO KEY UPDATE SKIP LOCKED
+        )
         SELECT j.id, j.company_id, j.lease_token, coalesce(j.lease_owner, ''),
                coalesce(j.lease_expires_at < now(), true), j.holder_pid IS NOT NULL,
-               j.holder_pid IS NOT NULL AND \(holderAlive)
+               j.holder_pid IS NOT NULL AND \(holderAlive),
+               j.holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unlocked u WHERE u.id = j.id)
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                              WHERE a.pid = j.holder_pid AND a.usesysid = j.holder_role
+                                AND a.application_name = j.holder_session
+                                AND (a.backend_start IS NULL OR a.backend_start = j.holder_backend_start)
+                                AND (a.state IN ('active', 'disabled') OR a.state IS NULL
+                                     OR a.state_change > now() - make_interval(secs => $1)))
           FROM reimbursement_job j
          WHERE j.state = 'running'
         """
@@ -91,18 +111,31 @@ enum JobRescue {
 
     /// One pass over the running jobs. Throws only when the connection itself fails; a job's
     /// own trouble is reported as ``Event/failed(_:error:)`` and the pass goes on.
-    static func pass(on connection: PostgresConnection) throws -> [Event] {
-        let running = try connection.query(runningSQL) { row in
+    ///
+    /// - `window`: how recently a holder session must have been at work for a job whose row it
+    ///   keeps locked to be left alone although its lease expired (the daemon's lease duration).
+    /// - `handledHere`: true for a job a worker of this process still holds and will end itself
+    ///   (its session died under it, and it hands the job back over a new one); such a job is
+    ///   left alone until its lease runs out (the heartbeat keeps it only while the worker makes
+    ///   progress), so a worker thread that hangs still loses it.
+    static func pass(
+        on connection: PostgresConnection, window: Duration = .seconds(30),
+        handledHere: (RunningJob) -> Bool = { _ in false }
+    ) throws -> [Event] {
+        let running = try connection.query(runningSQL, JobQueue.seconds(window)) { row in
             RunningJob(
                 id: try row.decode(at: 0), companyID: try row.decode(at: 1),
                 token: try row.decode(UUID?.self, at: 2) ?? UUID(), owner: try row.decode(at: 3),
                 leaseExpired: try row.decode(at: 4), holderKnown: try row.decode(at: 5),
-                holderAlive: try row.decode(at: 6))
+                holderAlive: try row.decode(at: 6), workedOn: try row.decode(at: 7))
         }
         var events: [Event] = []
         for job in running {
             let holderGone = job.holderKnown && !job.holderAlive
             guard holderGone || job.leaseExpired else { continue }
+            // A live holder still at work on a job whose row its transaction holds: not hung.
+            if !holderGone && job.workedOn { continue }
+            if !job.leaseExpired && handledHere(job) { continue }
             do {
                 if job.holderAlive {
                     events.append(endHungHolder(job, on: connection))

@@ -131,6 +131,13 @@ final class DaemonState: Sendable {
         }
     }
 
+    /// True while a worker of this process holds the job under this lease token: it ends the
+    /// job itself, also when its session died under it (the rescue leaves such a job alone
+    /// until its lease runs out).
+    func holds(jobID: Int64, token: UUID) -> Bool {
+        shared.withLock { $0.inHand[jobID]?.lease.token == token }
+    }
+
     var busyWorkers: Int { shared.withLock { Set($0.inHand.values.map(\.worker)).count } }
     var jobsFinished: Int { shared.withLock { $0.jobsFinished } }
 }

@@ -52,12 +52,21 @@ extension JobWorker {
                 try connection.execute("COMMIT")
             } catch {
                 // The session died (a job's retry may have opened a new one): the shared
-                // transaction died with it. The job that met the failure recorded its own end
-                // on the new session; the others are left to the rescue.
+                // transaction died with it. The job whose statement met the failure recorded
+                // its own end on the new session (its attempt counts); the others did nothing
+                // wrong and go back to the queue without using an attempt.
                 if !connection.isConnected || connection.backendPID != session {
-                    var lost = performed
-                    if error is BatchBroken, let last = lost.popLast() { complete(last, on: connection) }
-                    abandon(lost, rest: Array(pending) + handedOver, error: error, on: connection)
+                    var ended = performed
+                    if error is BatchBroken, let last = ended.popLast() {
+                        complete(last, on: connection)
+                        releaseAfterLostSession(ended: ended, unbegun: Array(pending) + handedOver, error: error, on: connection)
+                    } else {
+                        // Lost between jobs or at the commit: no job to tell from the others,
+                        // so each attempt counts (the rescue puts them back), as when the
+                        // process dies. Only the jobs never begun are released.
+                        abandon(ended, error: error, on: connection)
+                        releaseAfterLostSession(ended: [], unbegun: Array(pending) + handedOver, error: error, on: connection)
+                    }
                     return false
                 }
                 _ = try? connection.execute("ROLLBACK")
@@ -94,11 +103,11 @@ extension JobWorker {
         JobQueue.announceRequeued(on: connection)
     }
 
-    /// The session went away with the shared transaction: nothing of it stayed, every job is
-    /// still running under a holder session that is gone, and the rescue puts it back.
-    private func abandon(
-        _ performed: [PerformedAttempt], rest: [JobLease], error: any Error, on connection: PostgresConnection
-    ) {
+    /// The session went away with the shared transaction at a moment no single job can be
+    /// blamed for: nothing of it stayed, every job it ran is still running under a holder
+    /// session that is gone, and the rescue puts it back with its attempt used.
+    private func abandon(_ performed: [PerformedAttempt], error: any Error, on connection: PostgresConnection) {
+        guard !performed.isEmpty else { return }
         logger.warning(
             "the connection was lost during a shared transaction of \(performed.count) jobs; they will be rescued",
             metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
@@ -108,7 +117,56 @@ extension JobWorker {
             attempt.meter.record(on: connection)
             state.released(jobID: attempt.lease.jobID)
         }
-        for lease in rest { state.released(jobID: lease.jobID) }
+    }
+
+    /// The shared transaction died with its session because of another job of it (the one
+    /// running then, which recorded its own end): the jobs that had ended cleanly in it (all
+    /// their work rolled back) and those never begun go back to the queue with their attempt
+    /// released (`attempts - 1`, outcome `released`), over a new session, each fenced by its
+    /// lease token. A job the rescue took first (`LeaseLost`) is left as the rescue left it.
+    /// When no session can be had, they are left to the rescue (their attempts then count).
+    /// They stay in this worker's hands until then, so this process's rescue leaves them be.
+    private func releaseAfterLostSession(
+        ended: [PerformedAttempt], unbegun: [JobLease], error: any Error, on connection: PostgresConnection
+    ) {
+        let leases = ended.map { ($0.lease, Optional($0)) } + unbegun.map { ($0, PerformedAttempt?.none) }
+        guard !leases.isEmpty else { return }
+        defer { for (lease, _) in leases { state.released(jobID: lease.jobID) } }
+        do {
+            if !connection.isConnected {
+                try connection.reconnect()
+                try DaemonSession.prepare(connection, configuration: configuration, name: sessionName)
+            }
+        } catch {
+            logger.warning(
+                "the connection was lost during a shared transaction and cannot be opened again now; its \(leases.count) other jobs will be rescued",
+                metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
+                           LogMetadataKey.error.rawValue: "\(error)"])
+            return
+        }
+        var released = 0
+        for (lease, attempt) in leases {
+            do {
+                try JobStateStore.release(lease, on: connection)
+                released += 1
+                let meter = attempt?.meter
+                    ?? AttemptMeter(facts: AttemptFacts.read(lease, on: connection), jobID: lease.jobID, started: .now)
+                meter.end(.released)
+                meter.record(on: connection)
+            } catch is LeaseLost {
+                continue
+            } catch {
+                logger.warning(
+                    "could not hand a job of a lost shared transaction back; it will be rescued",
+                    metadata: [LogMetadataKey.job.rawValue: .stringConvertible(lease.jobID),
+                               LogMetadataKey.error.rawValue: "\(error)"])
+            }
+        }
+        logger.warning(
+            "the connection was lost during a shared transaction because of one of its jobs; \(released) other jobs went back to the queue, no attempt used",
+            metadata: [LogMetadataKey.worker.rawValue: .stringConvertible(index),
+                       LogMetadataKey.error.rawValue: "\(error)"])
+        JobQueue.announceRequeued(on: connection)
     }
 }
 

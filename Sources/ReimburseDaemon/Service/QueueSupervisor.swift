@@ -82,8 +82,8 @@ struct QueueSupervisor: Sendable {
                         leases, window: configuration.leaseDuration, duration: configuration.leaseDuration, on: connection)
                     for held in leases where renewed?.contains(held.lease.jobID) != true {
                         logger.debug(
-                            renewed == nil ? "lease not renewed this time: the job row is locked" :
-                                "lease not renewed: the worker shows no progress and its session no activity",
+                            renewed == nil ? "lease not renewed this time: a lock could not be had" :
+                                "lease not renewed: its row is locked (a shared transaction not committed yet), or the worker shows no progress and its session no activity",
                             metadata: [LogMetadataKey.job.rawValue: .stringConvertible(held.lease.jobID), "session": .stringConvertible(held.session)])
                     }
                     nextRenewal = now + renewalInterval
@@ -144,7 +144,11 @@ struct QueueSupervisor: Sendable {
 
     private func housekeeping(on connection: PostgresConnection) throws {
         var rescued = false
-        for event in try JobRescue.pass(on: connection) {
+        let state = self.state
+        let events = try JobRescue.pass(on: connection, window: configuration.leaseDuration) {
+            state.holds(jobID: $0.id, token: $0.token)
+        }
+        for event in events {
             switch event {
             case .rescued(let job):
                 rescued = true
