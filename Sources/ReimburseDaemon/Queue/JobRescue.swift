@@ -56,15 +56,19 @@ enum JobRescue {
     /// been at work for its locked job row to count as worked on (``RunningJob/workedOn``).
     /// Whether a row is locked is learnt by trying to lock it (`FOR NO KEY UPDATE SKIP LOCKED`,
     /// released at the end of this statement; it does not conflict with the `FOR KEY SHARE` of
-    /// foreign-key checks): PostgreSQL shows row locks nowhere else.
+    /// foreign-key checks): PostgreSQL shows row locks nowhere else. Only jobs whose lease
+    /// expired are tried, so a pass over healthy jobs locks nothing (and takes no transaction id).
     static let runningSQL = """
         WITH unlocked AS MATERIALIZED (
-            SELECT id FROM reimbursement_job WHERE state = 'running' FOR NO KEY UPDATE SKIP LOCKED
+            SELECT id FROM reimbursement_job
+             WHERE state = 'running' AND coalesce(lease_expires_at < now(), true)
+               FOR NO KEY UPDATE SKIP LOCKED
         )
         SELECT j.id, j.company_id, j.lease_token, coalesce(j.lease_owner, ''),
                coalesce(j.lease_expires_at < now(), true), j.holder_pid IS NOT NULL,
                j.holder_pid IS NOT NULL AND \(holderAlive),
-               j.holder_pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unlocked u WHERE u.id = j.id)
+               j.holder_pid IS NOT NULL AND coalesce(j.lease_expires_at < now(), true)
+                 AND NOT EXISTS (SELECT 1 FROM unlocked u WHERE u.id = j.id)
                  AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
                               WHERE a.pid = j.holder_pid AND a.usesysid = j.holder_role
                                 AND a.application_name = j.holder_session
