@@ -14,7 +14,9 @@ extension JobWorker {
     /// only its own work, the others' stays. Every write is fenced by the job's lease token as
     /// in a job of its own. The claims committed before, so a crash rolls the shared
     /// transaction back and leaves every job running with its attempt recorded: the rescue puts
-    /// them back in the queue, as for any job whose worker died.
+    /// them back in the queue, as for any job whose worker died. When only the session dies
+    /// under one job, that job's attempt counts and the others are handed back (no attempt
+    /// used) over a new session.
     ///
     /// A job that needs more chunks ends the shared transaction: it goes on alone after the
     /// commit, and the claimed jobs not begun yet go back to the queue in that commit (no
