@@ -55,114 +55,31 @@ ALTER TABLE vendor_payment
     DROP CONSTRAINT vendor_payment_file_fk;
 
 -- ---- the checks ------------------------------------------------------------------------------
--- One function per reference. `written` is the statement's transition table: every row the statement inserted or updated.
-
-CREATE FUNCTION customer_settlement_check_reimbursement() RETURNS trigger
+-- One function for every reference; the trigger's arguments name it:
+--   TG_ARGV[0] the constraint's name, TG_ARGV[1] the referencing key column (with company_id),
+--   TG_ARGV[2] the referenced table (key company_id, id).
+-- `written` is the statement's transition table: every row the statement inserted or updated.
+-- A NULL key passes, as with a foreign key.
+CREATE FUNCTION check_statement_reference() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET enable_seqscan = off SET enable_bitmapscan = off SET enable_indexonlyscan = off
     AS $$
 DECLARE
     orphan record;
 BEGIN
-    EXECUTE $check$
-        SELECT w.company_id, w.reimbursement_id
+    EXECUTE format($check$
+        SELECT w.company_id, w.%1$I AS key
           FROM written w
-         WHERE NOT EXISTS (SELECT 1 FROM reimbursement r WHERE r.company_id = w.company_id AND r.id = w.reimbursement_id OFFSET 0)
+         WHERE w.%1$I IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM %2$I r WHERE r.company_id = w.company_id AND r.id = w.%1$I OFFSET 0)
          LIMIT 1
-        $check$ INTO orphan;
+        $check$, TG_ARGV[1], TG_ARGV[2]) INTO orphan;
     IF orphan.company_id IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "customer_settlement" violates foreign key constraint "customer_settlement_reimbursement_fk"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'customer_settlement_reimbursement_fk',
-                  TABLE = 'customer_settlement', SCHEMA = TG_TABLE_SCHEMA,
-                  DETAIL = format('Key (company_id, reimbursement_id)=(%s, %s) is not present in table "reimbursement".',
-                                  orphan.company_id, orphan.reimbursement_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION ledger_entry_check_reimbursement() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET enable_seqscan = off SET enable_bitmapscan = off SET enable_indexonlyscan = off
-    AS $$
-DECLARE
-    orphan record;
-BEGIN
-    EXECUTE $check$
-        SELECT w.company_id, w.reimbursement_id
-          FROM written w
-         WHERE NOT EXISTS (SELECT 1 FROM reimbursement r WHERE r.company_id = w.company_id AND r.id = w.reimbursement_id OFFSET 0)
-         LIMIT 1
-        $check$ INTO orphan;
-    IF orphan.company_id IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "ledger_entry" violates foreign key constraint "ledger_entry_reimbursement_fk"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_entry_reimbursement_fk',
-                  TABLE = 'ledger_entry', SCHEMA = TG_TABLE_SCHEMA,
-                  DETAIL = format('Key (company_id, reimbursement_id)=(%s, %s) is not present in table "reimbursement".',
-                                  orphan.company_id, orphan.reimbursement_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION reimbursement_reversal_check_reimbursement() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET enable_seqscan = off SET enable_bitmapscan = off SET enable_indexonlyscan = off
-    AS $$
-DECLARE
-    orphan record;
-BEGIN
-    EXECUTE $check$
-        SELECT w.company_id, w.reimbursement_id
-          FROM written w
-         WHERE NOT EXISTS (SELECT 1 FROM reimbursement r WHERE r.company_id = w.company_id AND r.id = w.reimbursement_id OFFSET 0)
-         LIMIT 1
-        $check$ INTO orphan;
-    IF orphan.company_id IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "reimbursement_reversal" violates foreign key constraint "reimbursement_reversal_reimbursement_fk"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'reimbursement_reversal_reimbursement_fk',
-                  TABLE = 'reimbursement_reversal', SCHEMA = TG_TABLE_SCHEMA,
-                  DETAIL = format('Key (company_id, reimbursement_id)=(%s, %s) is not present in table "reimbursement".',
-                                  orphan.company_id, orphan.reimbursement_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-
--- Both references of vendor_payment in one function (one trigger, one pass per statement).
-CREATE FUNCTION vendor_payment_check_references() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET enable_seqscan = off SET enable_bitmapscan = off SET enable_indexonlyscan = off
-    AS $$
-DECLARE
-    orphan record;
-BEGIN
-    EXECUTE $check$
-        SELECT w.company_id, w.vendor_invoice_id
-          FROM written w
-         WHERE NOT EXISTS (SELECT 1 FROM vendor_invoice i WHERE i.company_id = w.company_id AND i.id = w.vendor_invoice_id OFFSET 0)
-         LIMIT 1
-        $check$ INTO orphan;
-    IF orphan.company_id IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "vendor_payment" violates foreign key constraint "vendor_payment_invoice_fk"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'vendor_payment_invoice_fk',
-                  TABLE = 'vendor_payment', SCHEMA = TG_TABLE_SCHEMA,
-                  DETAIL = format('Key (company_id, vendor_invoice_id)=(%s, %s) is not present in table "vendor_invoice".',
-                                  orphan.company_id, orphan.vendor_invoice_id);
-    END IF;
-    EXECUTE $check$
-        SELECT w.company_id, w.payment_file_id
-          FROM written w
-         WHERE w.payment_file_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM payment_file f WHERE f.company_id = w.company_id AND f.id = w.payment_file_id OFFSET 0)
-         LIMIT 1
-        $check$ INTO orphan;
-    IF orphan.company_id IS NOT NULL THEN
-        RAISE EXCEPTION 'insert or update on table "vendor_payment" violates foreign key constraint "vendor_payment_file_fk"'
-            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'vendor_payment_file_fk',
-                  TABLE = 'vendor_payment', SCHEMA = TG_TABLE_SCHEMA,
-                  DETAIL = format('Key (company_id, payment_file_id)=(%s, %s) is not present in table "payment_file".',
-                                  orphan.company_id, orphan.payment_file_id);
+        RAISE EXCEPTION 'insert or update on table "%" violates foreign key constraint "%"', TG_TABLE_NAME, TG_ARGV[0]
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = TG_ARGV[0],
+                  TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
+                  DETAIL = format('Key (company_id, %s)=(%s, %s) is not present in table "%s".',
+                                  TG_ARGV[1], orphan.company_id, orphan.key, TG_ARGV[2]);
     END IF;
     RETURN NULL;
 END
@@ -172,29 +89,35 @@ $$;
 -- which costs one anti-join per statement (the daemon updates vendor_payment.payment_file_id
 -- once per payment file; nothing updates the others).
 CREATE TRIGGER customer_settlement_reimbursement_fk_insert
-    AFTER INSERT ON customer_settlement REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION customer_settlement_check_reimbursement();
+    AFTER INSERT ON customer_settlement REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('customer_settlement_reimbursement_fk', 'reimbursement_id', 'reimbursement');
 CREATE TRIGGER customer_settlement_reimbursement_fk_update
-    AFTER UPDATE ON customer_settlement REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION customer_settlement_check_reimbursement();
+    AFTER UPDATE ON customer_settlement REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('customer_settlement_reimbursement_fk', 'reimbursement_id', 'reimbursement');
 CREATE TRIGGER ledger_entry_reimbursement_fk_insert
-    AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_check_reimbursement();
+    AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('ledger_entry_reimbursement_fk', 'reimbursement_id', 'reimbursement');
 CREATE TRIGGER ledger_entry_reimbursement_fk_update
-    AFTER UPDATE ON ledger_entry REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entry_check_reimbursement();
+    AFTER UPDATE ON ledger_entry REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('ledger_entry_reimbursement_fk', 'reimbursement_id', 'reimbursement');
 CREATE TRIGGER reimbursement_reversal_reimbursement_fk_insert
-    AFTER INSERT ON reimbursement_reversal REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION reimbursement_reversal_check_reimbursement();
+    AFTER INSERT ON reimbursement_reversal REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('reimbursement_reversal_reimbursement_fk', 'reimbursement_id', 'reimbursement');
 CREATE TRIGGER reimbursement_reversal_reimbursement_fk_update
-    AFTER UPDATE ON reimbursement_reversal REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION reimbursement_reversal_check_reimbursement();
-CREATE TRIGGER vendor_payment_references_insert
-    AFTER INSERT ON vendor_payment REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION vendor_payment_check_references();
-CREATE TRIGGER vendor_payment_references_update
-    AFTER UPDATE ON vendor_payment REFERENCING NEW TABLE AS written
-    FOR EACH STATEMENT EXECUTE FUNCTION vendor_payment_check_references();
+    AFTER UPDATE ON reimbursement_reversal REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('reimbursement_reversal_reimbursement_fk', 'reimbursement_id', 'reimbursement');
+CREATE TRIGGER vendor_payment_invoice_fk_insert
+    AFTER INSERT ON vendor_payment REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('vendor_payment_invoice_fk', 'vendor_invoice_id', 'vendor_invoice');
+CREATE TRIGGER vendor_payment_invoice_fk_update
+    AFTER UPDATE ON vendor_payment REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('vendor_payment_invoice_fk', 'vendor_invoice_id', 'vendor_invoice');
+CREATE TRIGGER vendor_payment_file_fk_insert
+    AFTER INSERT ON vendor_payment REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('vendor_payment_file_fk', 'payment_file_id', 'payment_file');
+CREATE TRIGGER vendor_payment_file_fk_update
+    AFTER UPDATE ON vendor_payment REFERENCING NEW TABLE AS written FOR EACH STATEMENT
+    EXECUTE FUNCTION check_statement_reference('vendor_payment_file_fk', 'payment_file_id', 'payment_file');
 
 -- ---- the referenced rows stay --------------------------------------------------------------
 -- TG_ARGV[0]: the references that point at the table, for the message.
@@ -240,17 +163,13 @@ CREATE TRIGGER payment_file_never_truncated
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_removing_posted_row('vendor_payment');
 
 -- ---- access ----------------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION customer_settlement_check_reimbursement(), ledger_entry_check_reimbursement(),
-    reimbursement_reversal_check_reimbursement(), vendor_payment_check_references(), refuse_removing_posted_row()
-    FROM PUBLIC;
+REVOKE ALL ON FUNCTION check_statement_reference(), refuse_removing_posted_row() FROM PUBLIC;
 
 DO $$
 DECLARE
     f text;
 BEGIN
-    FOREACH f IN ARRAY ARRAY['customer_settlement_check_reimbursement', 'ledger_entry_check_reimbursement',
-                             'reimbursement_reversal_check_reimbursement', 'vendor_payment_check_references',
-                             'refuse_removing_posted_row'] LOOP
+    FOREACH f IN ARRAY ARRAY['check_statement_reference', 'refuse_removing_posted_row'] LOOP
         EXECUTE format('ALTER FUNCTION %I() SET search_path = pg_catalog, %I, pg_temp', f, current_schema());
     END LOOP;
 END

@@ -24,7 +24,8 @@ struct ManySmallScenario {
     let seed: UInt64
     let profile: Bool
 
-    static let serviceLogin = "reimburse_bench_service"
+    /// The daemon's login: the cluster's (the launcher connects every daemon as it).
+    static let serviceLogin = BenchCluster.serviceLogin
     /// `--processes 1,2,4`: the daemon process counts compared side by side.
     nonisolated(unsafe) static var processCounts = [1, 2, 4]
 
@@ -63,7 +64,6 @@ struct ManySmallScenario {
             + "companies without customers; customers: \(companies) companies x \(customers) customers, one post job each")
         try bench.createDatabase(database)
         let connection = try bench.connect(database)
-        try createServiceLogin(on: connection)
         let (_, loadSeconds) = try Stopwatch.time {
             let empty = processes.flatMap { count in (0..<emptyCompanies).map { "P\(count)E\(DataGenerator.padded($0))" } }
             let loaded = processes.flatMap { count in (0..<companies).map { "P\(count)C\(DataGenerator.padded($0))" } }
@@ -93,19 +93,6 @@ struct ManySmallScenario {
         return results
     }
 
-    /// A LOGIN role in `reimburse_service`, as deploy/README sets one up (roles are cluster-wide:
-    /// created once per cluster).
-    private func createServiceLogin(on connection: PostgresConnection) throws {
-        try connection.execute("""
-            DO $$
-            BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '\(Self.serviceLogin)') THEN
-                    CREATE ROLE \(Self.serviceLogin) LOGIN IN ROLE reimburse_service;
-                END IF;
-            END
-            $$
-            """)
-    }
 
     private func drain(
         shape: String, processes count: Int, prefix: String, jobsPerCompany: Int, conninfo: String, database: String,
