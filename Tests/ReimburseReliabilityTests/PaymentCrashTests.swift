@@ -47,23 +47,7 @@ struct PaymentCrashTests {
         let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 2)
         try daemons.start(count: 2)
         var random = SplitMix(state: seed)
-        // Kill only while a payment run runs, and both daemons then, so every kill interrupts one
-        // (kills at random moments could all fall between jobs: a pay chunk is a few ms).
-        var kills = 0
-        var rounds = 0
-        while kills < 6 && rounds < 1_000 {
-            rounds += 1
-            try await Task.sleep(for: .milliseconds(Int.random(in: 30...150, using: &random)))
-            let (running, unfinished) = try await database.withConnection { connection in
-                (try connection.queryValue(Int.self, """
-                    SELECT count(*) FROM reimbursement_job WHERE operation = 'pay' AND state = 'running'
-                    """) ?? 0, try Ledgers.unfinishedJobs(on: connection))
-            }
-            if unfinished == 0 { break }
-            guard running > 0 else { continue }
-            for index in 0..<2 { try await daemons.killAndRestart(index) }
-            kills += 1
-        }
+        let kills = try await daemons.killWhileRunning(operation: "pay", kills: 6, random: &random, database: database)
         #expect(kills >= 1, "no payment run was running to be killed")
         try await waitUntil("every payment run to end", timeout: .seconds(240), interval: .milliseconds(200)) {
             try await database.withConnection { try Ledgers.unfinishedJobs(on: $0) } == 0

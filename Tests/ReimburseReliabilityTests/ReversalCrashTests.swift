@@ -45,23 +45,7 @@ struct ReversalCrashTests {
         let daemons = Daemons(databaseURL: database.conninfo, workers: 2, chunkSize: 3)
         try daemons.start(count: 2)
         var random = SplitMix(state: seed)
-        // Kill only while a reversal runs, and both daemons then, so every kill interrupts one
-        // (on a loaded machine, kills at random moments could all fall between jobs).
-        var kills = 0
-        var rounds = 0
-        while kills < 8 && rounds < 1_000 {
-            rounds += 1
-            try await Task.sleep(for: .milliseconds(Int.random(in: 30...150, using: &random)))
-            let (running, unfinished) = try await database.withConnection { connection in
-                (try connection.queryValue(Int.self, """
-                    SELECT count(*) FROM reimbursement_job WHERE operation = 'reverse' AND state = 'running'
-                    """) ?? 0, try Ledgers.unfinishedJobs(on: connection))
-            }
-            if unfinished == 0 { break }
-            guard running > 0 else { continue }
-            for index in 0..<2 { try await daemons.killAndRestart(index) }
-            kills += 1
-        }
+        let kills = try await daemons.killWhileRunning(operation: "reverse", kills: 8, random: &random, database: database)
         #expect(kills >= 1, "no reversal was running to be killed")
         try await waitUntil("every reversal to end", timeout: .seconds(240), interval: .milliseconds(200)) {
             try await database.withConnection { try Ledgers.unfinishedJobs(on: $0) } == 0

@@ -48,6 +48,31 @@ final class Daemons: @unchecked Sendable {
         all.append(replacement)
     }
 
+    /// SIGKILLs every daemon (and restarts it) at random moments, but only while a job of
+    /// `operation` is running, so each kill interrupts one (kills at random moments could all
+    /// fall between jobs on a loaded machine: a chunk is a few ms). Stops after `kills` kills,
+    /// 1,000 rounds, or when no job is unfinished. Returns the kills made.
+    func killWhileRunning(
+        operation: String, kills wanted: Int, random: inout SplitMix, database: TestDatabase
+    ) async throws -> Int {
+        var kills = 0
+        var rounds = 0
+        while kills < wanted && rounds < 1_000 {
+            rounds += 1
+            try await Task.sleep(for: .milliseconds(Int.random(in: 30...150, using: &random)))
+            let (running, unfinished) = try await database.withConnection { connection in
+                (try connection.queryValue(Int.self, """
+                    SELECT count(*) FROM reimbursement_job WHERE operation = $1 AND state = 'running'
+                    """, operation) ?? 0, try Ledgers.unfinishedJobs(on: connection))
+            }
+            if unfinished == 0 { break }
+            guard running > 0 else { continue }
+            for index in processes.indices { try await killAndRestart(index) }
+            kills += 1
+        }
+        return kills
+    }
+
     /// SIGTERMs every running daemon and expects a graceful exit 0.
     func stopAll(timeout: Duration = .seconds(60)) async throws {
         // A daemon signalled before it installed its handlers dies of the signal (exit 143):
