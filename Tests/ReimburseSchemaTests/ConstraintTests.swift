@@ -568,6 +568,11 @@ struct ConstraintTests {
                 -- Raised by a trigger under a constraint's name (sql/0022: references checked per statement).
                 SELECT (regexp_matches(prosrc, 'CONSTRAINT = ''(\\w+)''', 'g'))[1] FROM pg_proc
                  WHERE pronamespace = current_schema()::regnamespace
+                UNION
+                -- ... or named by the trigger's first argument (check_statement_reference).
+                SELECT split_part(encode(t.tgargs, 'escape'), '\\000', 1)
+                  FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                 WHERE p.proname = 'check_statement_reference' AND p.pronamespace = current_schema()::regnamespace
                 """))
         }
         for name in Set(ConstraintCase.all.map(\.constraint)).subtracting(["reimbursement_job_approves_succeeded_preview"]) {
