@@ -46,7 +46,7 @@ struct PayOperation: JobOperation {
     }
 
     /// Plans and posts the chunk in one go inside a savepoint; when the database refuses rows of
-    /// one invoice, posts them one by one, and an invoice still refused is skipped
+    /// one invoice, posts them one by one (``UnitByUnitPosting``), and an invoice still refused is skipped
     /// `invalid_data` with the database's words.
     func process(
         _ chunk: PaymentLoader.Chunk, tally: PaymentTally, stagedWrites: Bool, on connection: PostgresConnection
@@ -54,24 +54,14 @@ struct PayOperation: JobOperation {
         guard !chunk.invoices.isEmpty else { return tally }
         let plans = chunk.invoices.map { planner.plan($0, proposal: chunk.proposals[$0.id]) }
         let poster = PaymentPoster(connection: connection, job: job, executionDate: executionDate)
-        var posted = plans
-        do {
-            try connection.savepoint("pay_chunk") { _ in try poster.post(plans) }
-        } catch let error as PostgresError where error.isCustomerData {
-            posted = []
-            for (invoice, plan) in zip(chunk.invoices, plans) {
-                do {
-                    try connection.savepoint("pay_one") { _ in try poster.post([plan]) }
-                    posted.append(plan)
-                } catch let error as PostgresError where error.isCustomerData {
-                    let refused = PaymentPlan.skip(PlannedPaymentSkip(
-                        invoice: invoice, reason: .invalidData,
-                        detail: "vendor invoice \(invoice.invoiceNumber): the database refused the payment: \(error.message)"))
-                    try poster.post([refused])
-                    posted.append(refused)
-                }
-            }
-        }
+        let posted = try UnitByUnitPosting.post(
+            chunk.invoices, plans: plans, savepoints: ("pay_chunk", "pay_one"), on: connection,
+            post: { try poster.post($0) },
+            refused: { invoice, error in
+                PaymentPlan.skip(PlannedPaymentSkip(
+                    invoice: invoice, reason: .invalidData,
+                    detail: "vendor invoice \(invoice.invoiceNumber): the database refused the payment: \(error.message)"))
+            })
         var newTally = tally
         do {
             for plan in posted { try newTally.record(plan) }

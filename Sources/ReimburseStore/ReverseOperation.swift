@@ -42,33 +42,24 @@ struct ReverseOperation: JobOperation {
     }
 
     /// Plans and posts the chunk in one go inside a savepoint; when the database refuses rows
-    /// of one reimbursement (``PostgresError/isCustomerData``), posts them one by one, and a
-    /// reimbursement still refused is skipped `invalid_data` with the database's words.
+    /// of one reimbursement (``PostgresError/isCustomerData``), posts them one by one
+    /// (``UnitByUnitPosting``), and a reimbursement still refused is skipped `invalid_data`
+    /// with the database's words.
     func process(
         _ chunk: ReversalLoader.Chunk, tally: ReversalTally, stagedWrites: Bool, on connection: PostgresConnection
     ) throws -> ReversalTally {
         guard !chunk.reimbursements.isEmpty else { return tally }
         let plans = chunk.reimbursements.map { planner.plan($0, proposal: chunk.proposals[$0.id]) }
         let poster = ReversalPoster(connection: connection, job: job, request: request, postingDate: postingDate)
-        var posted = plans
-        do {
-            try connection.savepoint("reverse_chunk") { _ in try poster.post(plans) }
-        } catch let error as PostgresError where error.isCustomerData {
-            posted = []
-            for (facts, plan) in zip(chunk.reimbursements, plans) {
-                do {
-                    try connection.savepoint("reverse_one") { _ in try poster.post([plan]) }
-                    posted.append(plan)
-                } catch let error as PostgresError where error.isCustomerData {
-                    let refused = ReversalPlan.skip(PlannedReversalSkip(
-                        reimbursementID: facts.id, customerAccount: facts.customerAccount, currency: facts.currency,
-                        reason: .invalidData, amount: facts.amount, amountAccounting: facts.amountAccounting,
-                        detail: "\(facts.name): the database refused the reversal: \(error.message)"))
-                    try poster.post([refused])
-                    posted.append(refused)
-                }
-            }
-        }
+        let posted = try UnitByUnitPosting.post(
+            chunk.reimbursements, plans: plans, savepoints: ("reverse_chunk", "reverse_one"), on: connection,
+            post: { try poster.post($0) },
+            refused: { facts, error in
+                ReversalPlan.skip(PlannedReversalSkip(
+                    reimbursementID: facts.id, customerAccount: facts.customerAccount, currency: facts.currency,
+                    reason: .invalidData, amount: facts.amount, amountAccounting: facts.amountAccounting,
+                    detail: "\(facts.name): the database refused the reversal: \(error.message)"))
+            })
         var newTally = tally
         do {
             for plan in posted { try newTally.record(plan) }
