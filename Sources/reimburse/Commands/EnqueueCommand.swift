@@ -127,13 +127,7 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
 
     /// The ids of `--pays-jobs`, checked.
     func paidJobIDs() throws -> [Int64]? {
-        guard let paysJobs else { return nil }
-        let parts = Self.splitList(paysJobs) ?? []
-        let ids = parts.compactMap { Int64($0) }
-        guard !ids.isEmpty, ids.count == parts.count else {
-            throw ValidationError("--pays-jobs takes reimburse job ids separated by commas, e.g. --pays-jobs 41,42")
-        }
-        return ids
+        try Self.idList(paysJobs, usage: "--pays-jobs takes reimburse job ids separated by commas, e.g. --pays-jobs 41,42")
     }
 
     /// A reversal names one target and a reason, and takes none of a reimbursement's options.
@@ -158,12 +152,16 @@ struct EnqueueCommand: ParsableCommand, DatabaseCommand {
 
     /// The ids of `--reverse`, checked.
     func reversedIDs() throws -> [Int64]? {
-        guard let reverse else { return nil }
-        let parts = Self.splitList(reverse) ?? []
+        try Self.idList(reverse, usage: "--reverse takes reimbursement ids separated by commas, e.g. --reverse 1017,1018")
+    }
+
+    /// A comma-separated list of ids, every part an id and at least one; `nil` when the option
+    /// was not given. Throws `usage` otherwise.
+    static func idList(_ text: String?, usage: String) throws -> [Int64]? {
+        guard let text else { return nil }
+        let parts = splitList(text) ?? []
         let ids = parts.compactMap { Int64($0) }
-        guard !ids.isEmpty, ids.count == parts.count else {
-            throw ValidationError("--reverse takes reimbursement ids separated by commas, e.g. --reverse 1017,1018")
-        }
+        guard !ids.isEmpty, ids.count == parts.count else { throw ValidationError(usage) }
         return ids
     }
 
